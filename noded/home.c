@@ -1,0 +1,436 @@
+/*
+ * home.c: the jobs born on this node, followed from spawn to recorded end.
+ *
+ * The home node is the one place that bridges a job's I/O: output goes to
+ * the job's log and to the tool that follows it (ssubmit --wait, sshell),
+ * input comes from that tool.  For a job that runs elsewhere the bridge is
+ * an "attach GPID" session channel that we open on our session to the
+ * running node: channel data is stdout, extended data stderr, and
+ * exit-status/exit-signal the end.  When that session dies (the node went
+ * down, noded restarted), the job is detached and attached again when the
+ * node comes back; the running node kept the output in the job's pipes.
+ *
+ * Channel state machine (hjob.ch_state):
+ *
+ *   NONE --hjob_attach--> OPENING --open ok--> EXEC --exec ok--> OPEN
+ *     ^                      |                   | refused: job lost
+ *     +------- session lost / open failed -------+
+ *
+ * The end is recorded (hjob_exit) once exit-status or exit-signal came and
+ * the channel closed, or directly by the local rjob.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "noded.h"
+
+static void	hjob_attach(struct hjob *);
+
+struct hjob *
+hjob_by_gpid(uint64_t gpid)
+{
+	struct hjob *hj;
+
+	TAILQ_FOREACH(hj, &g.hjobs, entry)
+		if (hj->gpid == gpid && !hj->dead)
+			return hj;
+	return NULL;
+}
+
+struct hjob *
+hjob_new(uint64_t gpid, unsigned node, uid_t uid, uint32_t flags, int log_fd)
+{
+	struct hjob *hj;
+
+	if ((hj = calloc(1, sizeof(*hj))) == NULL)
+		return NULL;
+	if ((hj->stdin_q = buf_new(16u * 1024 * 1024)) == NULL) {
+		free(hj);
+		return NULL;
+	}
+	hj->gpid = gpid;
+	hj->node = node;
+	hj->uid = uid;
+	hj->flags = flags;
+	hj->log_fd = log_fd;
+	TAILQ_INSERT_TAIL(&g.hjobs, hj, entry);
+	return hj;
+}
+
+static void
+send_to_conn(uint64_t id, struct buf *m)
+{
+	struct conn *c;
+
+	if (m == NULL)
+		return;
+	if (proto_msg_finish(m) != 0 || (c = conn_by_id(id)) == NULL) {
+		buf_free(m);
+		return;
+	}
+	conn_send(c, m);
+}
+
+void
+hjob_output(struct hjob *hj, int stream, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	size_t left = len;
+	struct buf *m;
+	ssize_t n;
+
+	while (hj->log_fd != -1 && left > 0) {
+		n = write(hj->log_fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warn("job %llu: log: %s", (unsigned long long)
+			    hj->gpid, strerror(errno));
+			close(hj->log_fd);
+			hj->log_fd = -1;
+			break;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (hj->io_conn != 0 && (hj->flags & SPAWN_IO)) {
+		if ((m = proto_msg_new(MSG_DATA)) != NULL &&
+		    (buf_put_u8(m, (uint8_t)stream) != 0 ||
+		    buf_put_string(m, data, len) != 0)) {
+			buf_free(m);
+			m = NULL;
+		}
+		send_to_conn(hj->io_conn, m);
+	}
+}
+
+/* Room in the tool's queue: a slow reader slows the job, never noded. */
+int
+hjob_can_take(const struct hjob *hj)
+{
+	struct conn *c;
+
+	if (hj->io_conn == 0 || !(hj->flags & SPAWN_IO))
+		return 1;
+	if ((c = conn_by_id(hj->io_conn)) == NULL)
+		return 1;
+	return buf_len(c->out) < NODED_OUTQ_MAX / 2;
+}
+
+void
+hjob_exit(struct hjob *hj, int status, int sig)
+{
+	struct conn *c;
+	struct buf *m;
+
+	if (hj->dead)
+		return;
+	log_debug("job %llu ended: %d", (unsigned long long)hj->gpid, status);
+	dir_proc_set_exit(g.dir, hj->gpid, status, sig, now_s());
+	if (hj->log_fd != -1)
+		close(hj->log_fd);
+	hj->log_fd = -1;
+	TAILQ_FOREACH(c, &g.conns, entry) {
+		if (c->dead || c->io_gpid != hj->gpid)
+			continue;
+		if ((m = proto_msg_new(MSG_EXITED)) != NULL &&
+		    (buf_put_u64(m, hj->gpid) != 0 ||
+		    buf_put_u32(m, (uint32_t)status) != 0 ||
+		    buf_put_u32(m, (uint32_t)sig) != 0)) {
+			buf_free(m);
+			m = NULL;
+		}
+		send_to_conn(c->id, m);
+		c->io_gpid = 0;
+	}
+	if (hj->rj != NULL)
+		hj->rj->hj = NULL;
+	hj->rj = NULL;
+	hj->dead = 1;
+}
+
+static void
+hch_data_flush(struct hjob *hj)
+{
+	uint32_t w;
+	size_t n;
+	int k;
+
+	while (hj->ch != NULL && hj->ch_state == HCH_OPEN &&
+	    buf_len(hj->stdin_q) > 0) {
+		w = ssh_channel_window_size(hj->ch);
+		if (w == 0)
+			return;
+		n = buf_len(hj->stdin_q) < w ? buf_len(hj->stdin_q) : w;
+		if ((k = ssh_channel_write(hj->ch, buf_ptr(hj->stdin_q), n)) <=
+		    0)
+			return;
+		g.wrote_ssh = 1;
+		buf_consume(hj->stdin_q, (size_t)k);
+	}
+	if (hj->ch != NULL && hj->ch_state == HCH_OPEN && hj->stdin_eof &&
+	    buf_len(hj->stdin_q) == 0) {
+		ssh_channel_send_eof(hj->ch);
+		hj->stdin_eof = 2;	/* sent */
+	}
+}
+
+void
+hjob_stdin(struct hjob *hj, const void *data, size_t len)
+{
+	if (hj->rj != NULL) {
+		rjob_stdin(hj->rj, data, len);
+		return;
+	}
+	if (buf_put(hj->stdin_q, data, len) != 0)
+		log_warn("job %llu: input queue full: dropped",
+		    (unsigned long long)hj->gpid);
+	hch_data_flush(hj);
+}
+
+void
+hjob_stdin_eof(struct hjob *hj)
+{
+	if (hj->rj != NULL) {
+		rjob_stdin_eof(hj->rj);
+		return;
+	}
+	if (hj->stdin_eof == 0)
+		hj->stdin_eof = 1;
+	hch_data_flush(hj);
+}
+
+static int
+hch_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
+    int is_stderr, void *ud)
+{
+	struct hjob *hj = ud;
+
+	(void)s;
+	(void)ch;
+	if (!hj->dead)
+		hjob_output(hj, is_stderr ? 2 : 1, data, len);
+	return len;
+}
+
+static void
+hch_exit_status(ssh_session s, ssh_channel ch, int status, void *ud)
+{
+	struct hjob *hj = ud;
+
+	(void)s;
+	(void)ch;
+	hj->got_status = 1;
+	hj->status = status & 0xff;
+	hj->sig = 0;
+}
+
+static void
+hch_exit_signal(ssh_session s, ssh_channel ch, const char *signal, int core,
+    const char *errmsg, const char *lang, void *ud)
+{
+	struct hjob *hj = ud;
+	int sig = sig_from_name(signal);
+
+	(void)s;
+	(void)ch;
+	(void)core;
+	(void)errmsg;
+	(void)lang;
+	hj->got_status = 1;
+	hj->sig = sig;
+	hj->status = 128 + sig;
+}
+
+static void
+hjob_attach(struct hjob *hj)
+{
+	struct peer *p;
+
+	if (hj->dead || hj->rj != NULL || hj->ch != NULL ||
+	    hj->node == g.id)
+		return;
+	if ((p = peer_by_id(hj->node)) == NULL || p->s == NULL || p->broken)
+		return;
+	if ((hj->ch = ssh_channel_new(p->s)) == NULL)
+		return;
+	memset(&hj->ccb, 0, sizeof(hj->ccb));
+	hj->ccb.userdata = hj;
+	hj->ccb.channel_data_function = hch_data;
+	hj->ccb.channel_exit_status_function = hch_exit_status;
+	hj->ccb.channel_exit_signal_function = hch_exit_signal;
+	ssh_callbacks_init(&hj->ccb);
+	ssh_set_channel_callbacks(hj->ch, &hj->ccb);
+	hj->ch_state = HCH_OPENING;
+	g.wrote_ssh = 1;
+}
+
+void
+hjob_attach_all(unsigned node)
+{
+	struct hjob *hj;
+
+	TAILQ_FOREACH(hj, &g.hjobs, entry)
+		if (hj->node == node)
+			hjob_attach(hj);
+}
+
+/* The session to node is going away; its channels go with it. */
+void
+hjob_detached(unsigned node)
+{
+	struct hjob *hj;
+
+	TAILQ_FOREACH(hj, &g.hjobs, entry) {
+		if (hj->node != node || hj->ch == NULL)
+			continue;
+		hj->ch = NULL;
+		hj->ch_state = HCH_NONE;
+		if (hj->got_status)
+			hjob_exit(hj, hj->status, hj->sig);
+	}
+}
+
+static void
+hjob_lost(struct hjob *hj, const char *why)
+{
+	log_warn("job %llu: %s: lost", (unsigned long long)hj->gpid, why);
+	dir_proc_set_state(g.dir, hj->gpid, "lost");
+	if (hj->ch != NULL)
+		ssh_channel_free(hj->ch);
+	hj->ch = NULL;
+	hj->ch_state = HCH_NONE;
+	hjob_exit(hj, 255, 0);
+	dir_proc_set_state(g.dir, hj->gpid, "lost");
+}
+
+/* Every round: drive the attach channels. */
+void
+hjob_tick(void)
+{
+	struct hjob *hj;
+	char cmd[64];
+	int rc;
+
+	TAILQ_FOREACH(hj, &g.hjobs, entry) {
+		if (hj->dead || hj->ch == NULL)
+			continue;
+		switch (hj->ch_state) {
+		case HCH_OPENING:
+			rc = ssh_channel_open_session(hj->ch);
+			if (rc == SSH_AGAIN)
+				break;
+			if (rc != SSH_OK) {
+				ssh_channel_free(hj->ch);
+				hj->ch = NULL;
+				hj->ch_state = HCH_NONE;
+				break;
+			}
+			hj->ch_state = HCH_EXEC;
+			/* FALLTHROUGH */
+		case HCH_EXEC:
+			snprintf(cmd, sizeof(cmd), "attach %llu",
+			    (unsigned long long)hj->gpid);
+			rc = ssh_channel_request_exec(hj->ch, cmd);
+			g.wrote_ssh = 1;
+			if (rc == SSH_AGAIN)
+				break;
+			if (rc != SSH_OK) {
+				hjob_lost(hj, "its node does not know it");
+				break;
+			}
+			hj->ch_state = HCH_OPEN;
+			/* FALLTHROUGH */
+		case HCH_OPEN:
+			hch_data_flush(hj);
+			if (ssh_channel_is_closed(hj->ch) ||
+			    (ssh_channel_is_eof(hj->ch) && hj->got_status)) {
+				ssh_channel_free(hj->ch);
+				hj->ch = NULL;
+				hj->ch_state = HCH_NONE;
+				if (hj->got_status)
+					hjob_exit(hj, hj->status, hj->sig);
+			}
+			break;
+		}
+	}
+}
+
+void
+hjob_conn_gone(uint64_t id)
+{
+	struct hjob *hj;
+
+	TAILQ_FOREACH(hj, &g.hjobs, entry) {
+		if (hj->io_conn != id)
+			continue;
+		hj->io_conn = 0;
+		/* The terminal or pipe the job read from is gone. */
+		if (hj->flags & SPAWN_IO)
+			hjob_stdin_eof(hj);
+	}
+}
+
+void
+hjob_reap(void)
+{
+	struct hjob *hj, *t;
+
+	TAILQ_FOREACH_SAFE(hj, &g.hjobs, entry, t) {
+		if (!hj->dead)
+			continue;
+		if (hj->ch != NULL) {
+			ssh_channel_free(hj->ch);
+			hj->ch = NULL;
+		}
+		TAILQ_REMOVE(&g.hjobs, hj, entry);
+		if (hj->rj != NULL)
+			hj->rj->hj = NULL;
+		if (hj->log_fd != -1)
+			close(hj->log_fd);
+		buf_free(hj->stdin_q);
+		free(hj);
+	}
+}
+
+static int
+restore_one(const struct dir_proc *p, void *arg)
+{
+	struct hjob *hj;
+	struct rjob *rj;
+	int fd = -1;
+
+	(void)arg;
+	if (p->log != NULL && p->log[0] != '\0')
+		fd = open(p->log, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if ((hj = hjob_new(p->gpid, p->node, p->uid, 0, fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return 0;
+	}
+	if (p->node == g.id) {
+		if ((rj = rjob_by_gpid(p->gpid)) != NULL) {
+			rj->hj = hj;
+			hj->rj = rj;
+		} else
+			hjob_lost(hj, "its shepherd is gone");
+	}
+	return 0;
+}
+
+/* At start: follow again every job born here that has not ended. */
+void
+hjob_restore_all(void)
+{
+	struct dir_filter f;
+
+	memset(&f, 0, sizeof(f));
+	f.role = DIR_FILTER_ROLE(DIR_ROLE_HOME);
+	dir_proc_foreach(g.dir, &f, restore_one, NULL);
+}

@@ -1,0 +1,898 @@
+/*
+ * job.c: the jobs that run on this node, each under its shepherd.
+ *
+ * noded starts a shepherd per job (sshell-shepherd, see shepherd.c) and
+ * keeps a connection to it: the shepherd hands over duplicates of the
+ * job's stdio (three pipes, or a pty master) with SCM_RIGHTS, reports the
+ * job's end, and takes signals and window changes.  Shepherds outlive
+ * noded: at start, job_adopt_all() connects to every shepherd socket in
+ * STATEDIR/run and takes its job back, descriptors included, so no output
+ * is lost while noded was away (the job at worst blocked on a full pipe).
+ *
+ * Output goes to the job's sink: the home job (struct hjob) when the job
+ * was born here, else the "attach GPID" channel that the home node opened
+ * on its session to us.  With no sink, or a sink that is full, we stop
+ * reading the job's pipes: back-pressure, never an unbounded queue.  The
+ * end is delivered only after the pipes are drained (EOF, or nothing left
+ * to read once the leader has exited: a background child may keep a pipe
+ * open for ever), so exit-status always follows the last byte.
+ */
+#include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "gpid.h"
+#include "log.h"
+#include "noded.h"
+
+/* Per attach channel, from its opening on; freed with its session. */
+struct chctx {
+	TAILQ_ENTRY(chctx) entry;
+	ssh_channel	 ch;
+	ssh_session	 s;
+	unsigned	 node;
+	uint64_t	 gpid;
+	int		 dead;
+	struct ssh_channel_callbacks_struct cb;
+};
+static TAILQ_HEAD(, chctx) chctxs = TAILQ_HEAD_INITIALIZER(chctxs);
+
+static void	rjob_deliver_exit(struct rjob *);
+static void	rjob_got_info(struct rjob *, struct shep_info *, int *, int);
+static int	sink_room(struct rjob *);
+
+struct rjob *
+rjob_by_gpid(uint64_t gpid)
+{
+	struct rjob *rj;
+
+	TAILQ_FOREACH(rj, &g.rjobs, entry)
+		if (rj->gpid == gpid && !rj->dead)
+			return rj;
+	return NULL;
+}
+
+int
+rjob_count(void)
+{
+	struct rjob *rj;
+	int n = 0;
+
+	TAILQ_FOREACH(rj, &g.rjobs, entry)
+		if (!rj->dead && !rj->exited)
+			n++;
+	return n;
+}
+
+static struct rjob *
+rjob_alloc(uint64_t gpid, unsigned home)
+{
+	struct rjob *rj;
+
+	if ((rj = calloc(1, sizeof(*rj))) == NULL)
+		return NULL;
+	rj->gpid = gpid;
+	rj->home = home;
+	rj->shep_fd = rj->fd_in = rj->fd_out = rj->fd_err = -1;
+	if ((rj->shep_in = buf_new(PROTO_MAX_FRAME + 65536)) == NULL ||
+	    (rj->stdin_q = buf_new(16u * 1024 * 1024)) == NULL ||
+	    (rj->chq = buf_new(1u * 1024 * 1024)) == NULL) {
+		buf_free(rj->shep_in);
+		buf_free(rj->stdin_q);
+		free(rj);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&g.rjobs, rj, entry);
+	return rj;
+}
+
+static void
+sock_path(uint64_t gpid, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/run/shep-%llu.sock", g.statedir,
+	    (unsigned long long)gpid);
+}
+
+/*
+ * Starts a shepherd for gpid.  The SPAWNED reply to r (if r is not NULL)
+ * goes out when the shepherd has reported the job's pid.
+ */
+int
+job_start(const struct req *r, uint64_t gpid, unsigned home,
+    const struct spawn_req *sp, uid_t uid, gid_t gid, const char *user,
+    struct rjob **rjp)
+{
+	struct shep_spec spec;
+	struct rjob *rj;
+	struct buf *m = NULL;
+	char sock[4200], cg[4300];
+	int specp[2] = { -1, -1 }, sv[2] = { -1, -1 };
+	pid_t pid;
+	int rc = SS_ERR_SYSTEM, devnull;
+
+	*rjp = NULL;
+	memset(&spec, 0, sizeof(spec));
+	sock_path(gpid, sock, sizeof(sock));
+	cg[0] = '\0';
+	if (g.cgroot[0] != '\0')
+		snprintf(cg, sizeof(cg), "%s/%llu", g.cgroot,
+		    (unsigned long long)gpid);
+	spec.gpid = gpid;
+	spec.uid = uid;
+	spec.gid = gid;
+	spec.user = (char *)user;
+	spec.newpid = g.root;
+	spec.sock = sock;
+	spec.cgroup = cg;
+	spec.req = *sp;
+	if ((m = proto_msg_new(MSG_SHEP_SPEC)) == NULL ||
+	    shep_spec_put(m, &spec) != 0 || proto_msg_finish(m) != 0) {
+		rc = SS_ERR_ALLOC;
+		goto fail;
+	}
+	if (pipe2(specp, O_CLOEXEC) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		goto fail;
+	if ((rj = rjob_alloc(gpid, home)) == NULL) {
+		rc = SS_ERR_ALLOC;
+		goto fail;
+	}
+	if ((pid = fork()) == -1) {
+		TAILQ_REMOVE(&g.rjobs, rj, entry);
+		buf_free(rj->shep_in);
+		buf_free(rj->stdin_q);
+		buf_free(rj->chq);
+		free(rj);
+		goto fail;
+	}
+	if (pid == 0) {
+		char *argv[] = { "sshell-shepherd", NULL };
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		devnull = open("/dev/null", O_RDWR);
+		if (dup2(specp[0], 3) == -1 || dup2(sv[1], 4) == -1 ||
+		    devnull == -1 || dup2(devnull, 0) == -1 ||
+		    dup2(devnull, 1) == -1 || dup2(devnull, 2) == -1)
+			_exit(127);
+		close_range(5, ~0U, 0);
+		execv(g.shepherd, argv);
+		_exit(127);
+	}
+	close(specp[0]);
+	specp[0] = -1;
+	close(sv[1]);
+	sv[1] = -1;
+	/* The spec is small next to a pipe's buffer unless the environment
+	 * is huge; the shepherd reads it at once in either case. */
+	rc = proto_write_all(specp[1], m);
+	close(specp[1]);
+	specp[1] = -1;
+	buf_free(m);
+	m = NULL;
+	rj->shep_fd = sv[0];
+	set_nonblock(rj->shep_fd);
+	rj->uid = uid;
+	rj->gid = gid;
+	rj->user = strdup(user);
+	rj->cmd = sp->cmd[0] != '\0' ? strdup(sp->cmd) : join_argv(sp->argv);
+	rj->name = strdup(sp->name);
+	rj->log = strdup(sp->log);
+	rj->started = now_s();
+	if (r != NULL) {
+		rj->spawn_req = *r;
+		rj->spawn_pending = 1;
+	}
+	if (!(sp->flags & (SPAWN_IO)))
+		rj->stdin_eof = 1;	/* detached jobs read EOF */
+	if (rc != 0)
+		log_warn_r(rc, "job %llu: spec", (unsigned long long)gpid);
+	*rjp = rj;
+	return 0;
+fail:
+	if (rc == SS_ERR_SYSTEM)
+		log_err_r(rc, "job %llu: cannot start its shepherd",
+		    (unsigned long long)gpid);
+	buf_free(m);
+	if (specp[0] != -1)
+		close(specp[0]);
+	if (specp[1] != -1)
+		close(specp[1]);
+	if (sv[0] != -1)
+		close(sv[0]);
+	if (sv[1] != -1)
+		close(sv[1]);
+	return rc;
+}
+
+static void
+shep_send(struct rjob *rj, uint8_t type, int nargs, uint32_t a, uint32_t b)
+{
+	struct buf *m;
+
+	if (rj->shep_fd == -1 || (m = proto_msg_new(type)) == NULL)
+		return;
+	if ((nargs > 0 && buf_put_u32(m, a) != 0) ||
+	    (nargs > 1 && buf_put_u32(m, b) != 0) ||
+	    proto_msg_finish(m) != 0 ||
+	    proto_write_all(rj->shep_fd, m) != 0)
+		log_warn("job %llu: shepherd does not listen",
+		    (unsigned long long)rj->gpid);
+	buf_free(m);
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd != -1)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Reads from the shepherd: frames, and the descriptors that come along. */
+void
+rjob_shep_io(struct rjob *rj, short revents)
+{
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *cm;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} cbuf;
+	struct shep_info info;
+	struct buf *payload;
+	int fds[4], nfds = 0, i;
+	uint32_t st;
+	uint8_t type, *p;
+	ssize_t n;
+
+	(void)revents;
+	if (buf_reserve(rj->shep_in, 65536, &p) != 0) {
+		close_fd(&rj->shep_fd);
+		return;
+	}
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = p;
+	iov.iov_len = 65536;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	n = recvmsg(rj->shep_fd, &mh, MSG_CMSG_CLOEXEC);
+	buf_consume_end(rj->shep_in, 65536 - (n > 0 ? (size_t)n : 0));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	for (cm = CMSG_FIRSTHDR(&mh); n > 0 && cm != NULL;
+	    cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_RIGHTS) {
+			int k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (i = 0; i < k; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+				    sizeof(int));
+				if (nfds < 4)
+					fds[nfds++] = fd;
+				else
+					close(fd);
+			}
+		}
+	}
+	if (n <= 0) {
+		/* The shepherd is gone: its job is gone with it. */
+		close_fd(&rj->shep_fd);
+		if (!rj->exited) {
+			log_warn("job %llu: shepherd vanished",
+			    (unsigned long long)rj->gpid);
+			rj->exited = 1;
+			rj->status = SIGKILL;	/* as if killed */
+		}
+		return;
+	}
+	while (proto_frame_take(rj->shep_in, &type, &payload) == 0) {
+		switch (type) {
+		case MSG_SHEP_INFO:
+			if (shep_info_get(payload, &info) == 0) {
+				rjob_got_info(rj, &info, fds, nfds);
+				nfds = 0;
+			}
+			break;
+		case MSG_SHEP_EXIT:
+			if (buf_get_u32(payload, &st) == 0 && !rj->exited) {
+				rj->exited = 1;
+				rj->status = (int)st;
+				log_debug("job %llu ended, status 0x%x",
+				    (unsigned long long)rj->gpid, st);
+				dir_proc_set_state(g.dir, rj->gpid, "exiting");
+			}
+			break;
+		default:
+			log_warn("job %llu: shepherd sent %u",
+			    (unsigned long long)rj->gpid, type);
+		}
+		buf_free(payload);
+	}
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+}
+
+static void
+rjob_got_info(struct rjob *rj, struct shep_info *info, int *fds, int nfds)
+{
+	struct buf *m;
+	int want = info->pty ? 1 : 3;
+
+	rj->info = *info;
+	rj->have_info = 1;
+	if (nfds >= want) {
+		close_fd(&rj->fd_in);
+		close_fd(&rj->fd_out);
+		close_fd(&rj->fd_err);
+		if (info->pty) {
+			rj->fd_out = fds[0];
+			rj->fd_in = dup(fds[0]);
+			rj->err_eof = 1;
+		} else {
+			rj->fd_in = fds[0];
+			rj->fd_out = fds[1];
+			rj->fd_err = fds[2];
+		}
+		set_nonblock(rj->fd_in);
+		set_nonblock(rj->fd_out);
+		if (rj->fd_err != -1)
+			set_nonblock(rj->fd_err);
+	} else
+		log_warn("job %llu: shepherd sent %d descriptors, not %d",
+		    (unsigned long long)rj->gpid, nfds, want);
+	if (info->exited && !rj->exited) {
+		rj->exited = 1;
+		rj->status = (int)info->status;
+	}
+	if (rj->stdin_eof && buf_len(rj->stdin_q) == 0)
+		close_fd(&rj->fd_in);
+	dir_proc_set_location(g.dir, rj->gpid, g.id, (pid_t)info->pid,
+	    info->starttime);
+	dir_proc_set_state(g.dir, rj->gpid, "running");
+	if (rj->spawn_pending) {
+		rj->spawn_pending = 0;
+		if ((m = proto_msg_new(MSG_SPAWNED)) != NULL &&
+		    (buf_put_u64(m, rj->gpid) != 0 ||
+		    buf_put_cstring(m, g.name) != 0 ||
+		    buf_put_u32(m, info->pid) != 0 ||
+		    buf_put_u32(m, 0) != 0)) {
+			buf_free(m);
+			m = NULL;
+		}
+		req_reply(&rj->spawn_req, m);
+	}
+}
+
+/* Bytes the sink takes now; 0 means stop reading the job. */
+static int
+sink_room(struct rjob *rj)
+{
+	if (rj->hj != NULL)
+		return hjob_can_take(rj->hj) ? NODED_IO_CHUNK : 0;
+	if (rj->ch != NULL) {
+		uint32_t w;
+
+		if (buf_len(rj->chq) > 0)
+			return 0;
+		w = ssh_channel_window_size(rj->ch);
+		return w > NODED_IO_CHUNK ? NODED_IO_CHUNK : (int)w;
+	}
+	return 0;
+}
+
+static void
+chan_write(struct rjob *rj, int stream, const uint8_t *data, size_t len)
+{
+	int n;
+
+	n = stream == 2 ? ssh_channel_write_stderr(rj->ch, data, len) :
+	    ssh_channel_write(rj->ch, data, len);
+	g.wrote_ssh = 1;
+	if (n < 0) {
+		n = 0;
+	}
+	if ((size_t)n < len) {
+		buf_reset(rj->chq);
+		buf_put(rj->chq, data + n, len - n);
+		rj->chq_stream = stream;
+	}
+}
+
+static void
+chq_flush(struct rjob *rj)
+{
+	uint32_t w;
+	size_t n;
+	int k;
+
+	while (rj->ch != NULL && buf_len(rj->chq) > 0) {
+		w = ssh_channel_window_size(rj->ch);
+		if (w == 0)
+			return;
+		n = buf_len(rj->chq) < w ? buf_len(rj->chq) : w;
+		k = rj->chq_stream == 2 ?
+		    ssh_channel_write_stderr(rj->ch, buf_ptr(rj->chq), n) :
+		    ssh_channel_write(rj->ch, buf_ptr(rj->chq), n);
+		g.wrote_ssh = 1;
+		if (k <= 0)
+			return;
+		buf_consume(rj->chq, (size_t)k);
+	}
+}
+
+/* Reads once from fd (out or err) into the sink; returns bytes, 0 at EOF,
+ * -1 when nothing is there now. */
+static ssize_t
+pump_one(struct rjob *rj, int stream)
+{
+	uint8_t data[NODED_IO_CHUNK];
+	int *fd = stream == 2 ? &rj->fd_err : &rj->fd_out;
+	int room = sink_room(rj);
+	ssize_t n;
+
+	if (*fd == -1 || room <= 0)
+		return -1;
+	n = read(*fd, data, (size_t)room);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return -1;
+	if (n <= 0) {
+		/* EOF, or EIO from a pty whose last writer left. */
+		close_fd(fd);
+		if (stream == 2)
+			rj->err_eof = 1;
+		else
+			rj->out_eof = 1;
+		return 0;
+	}
+	if (rj->hj != NULL)
+		hjob_output(rj->hj, stream, data, (size_t)n);
+	else if (rj->ch != NULL)
+		chan_write(rj, stream, data, (size_t)n);
+	return n;
+}
+
+void
+rjob_io(struct rjob *rj, int fd, short revents)
+{
+	ssize_t n;
+
+	if (fd == rj->shep_fd) {
+		rjob_shep_io(rj, revents);
+		return;
+	}
+	if (fd == rj->fd_in && (revents & (POLLOUT | POLLERR | POLLHUP))) {
+		while (buf_len(rj->stdin_q) > 0) {
+			n = write(rj->fd_in, buf_ptr(rj->stdin_q),
+			    buf_len(rj->stdin_q));
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (n <= 0) {
+				buf_reset(rj->stdin_q);
+				close_fd(&rj->fd_in);
+				break;
+			}
+			buf_consume(rj->stdin_q, (size_t)n);
+		}
+		if (rj->stdin_eof && buf_len(rj->stdin_q) == 0 &&
+		    rj->fd_in != -1 && rj->fd_in != rj->fd_out) {
+			close_fd(&rj->fd_in);
+		}
+		return;
+	}
+	if (fd == rj->fd_out)
+		pump_one(rj, 1);
+	else if (fd == rj->fd_err)
+		pump_one(rj, 2);
+}
+
+void
+rjob_stdin(struct rjob *rj, const void *data, size_t len)
+{
+	if (rj->fd_in == -1)
+		return;
+	if (buf_put(rj->stdin_q, data, len) != 0)
+		log_warn("job %llu: stdin queue full, input dropped",
+		    (unsigned long long)rj->gpid);
+	rjob_io(rj, rj->fd_in, POLLOUT);
+}
+
+void
+rjob_stdin_eof(struct rjob *rj)
+{
+	rj->stdin_eof = 1;
+	if (rj->have_info && rj->info.pty) {
+		/* A terminal has no EOF of its own: send ^D as a tty would. */
+		rjob_stdin(rj, "\004", 1);
+		return;
+	}
+	if (buf_len(rj->stdin_q) == 0)
+		close_fd(&rj->fd_in);
+}
+
+int
+rjob_signal(struct rjob *rj, int sig)
+{
+	uint64_t st;
+
+	if (!rj->have_info || rj->exited)
+		return SS_ERR_NOT_FOUND;
+	/* Never signal whatever process now has a recycled pid. */
+	if (proc_starttime((pid_t)rj->info.pid, &st) != 0 ||
+	    st != rj->info.starttime)
+		return SS_ERR_NOT_FOUND;
+	if (kill(-(pid_t)rj->info.pid, sig) == -1 &&
+	    kill((pid_t)rj->info.pid, sig) == -1)
+		return SS_ERR_SYSTEM;
+	return 0;
+}
+
+void
+rjob_winch(struct rjob *rj, uint32_t rows, uint32_t cols)
+{
+	struct winsize ws;
+
+	if (!rj->have_info || !rj->info.pty || rj->fd_out == -1)
+		return;
+	memset(&ws, 0, sizeof(ws));
+	ws.ws_row = rows;
+	ws.ws_col = cols;
+	ioctl(rj->fd_out, TIOCSWINSZ, &ws);
+}
+
+void
+rjob_poll_fds(struct pollfd *pfd, void **owners, size_t *n, size_t max)
+{
+	struct rjob *rj;
+	int room;
+
+	TAILQ_FOREACH(rj, &g.rjobs, entry) {
+		if (rj->dead)
+			continue;
+		if (rj->shep_fd != -1 && *n < max) {
+			pfd[*n].fd = rj->shep_fd;
+			pfd[*n].events = POLLIN;
+			owners[(*n)++] = rj;
+		}
+		room = sink_room(rj);
+		if (rj->fd_out != -1 && room > 0 && *n < max) {
+			pfd[*n].fd = rj->fd_out;
+			pfd[*n].events = POLLIN;
+			owners[(*n)++] = rj;
+		}
+		if (rj->fd_err != -1 && room > 0 && *n < max) {
+			pfd[*n].fd = rj->fd_err;
+			pfd[*n].events = POLLIN;
+			owners[(*n)++] = rj;
+		}
+		if (rj->fd_in != -1 && buf_len(rj->stdin_q) > 0 && *n < max &&
+		    rj->fd_in != rj->fd_out) {
+			pfd[*n].fd = rj->fd_in;
+			pfd[*n].events = POLLOUT;
+			owners[(*n)++] = rj;
+		}
+	}
+}
+
+/* Every round: channel queues, ends to deliver. */
+void
+rjob_pump(void)
+{
+	struct rjob *rj;
+
+	TAILQ_FOREACH(rj, &g.rjobs, entry) {
+		if (rj->dead)
+			continue;
+		if (rj->ch != NULL)
+			chq_flush(rj);
+		if (!rj->exited || rj->finished)
+			continue;
+		if (rj->hj == NULL && rj->ch == NULL)
+			continue;	/* wait for the home to attach */
+		/* Drain what is left; stop at "nothing now". */
+		while (pump_one(rj, 1) > 0)
+			;
+		while (pump_one(rj, 2) > 0)
+			;
+		if (sink_room(rj) <= 0 && (rj->fd_out != -1 ||
+		    rj->fd_err != -1 || buf_len(rj->chq) > 0))
+			continue;	/* the sink is full: later */
+		rjob_deliver_exit(rj);
+	}
+}
+
+static void
+rjob_deliver_exit(struct rjob *rj)
+{
+	int st = rj->status;
+	int code = sh_status(st), sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+	struct chctx *cc;
+
+	if (rj->hj != NULL) {
+		hjob_exit(rj->hj, code, sig);
+		rj->hj = NULL;
+	} else if (rj->ch != NULL) {
+		const char *name = sig != 0 ? sig_name(sig) : NULL;
+
+		if (sig != 0 && name != NULL)
+			ssh_channel_request_send_exit_signal(rj->ch, name,
+			    WCOREDUMP(st) ? 1 : 0, "", "");
+		else
+			ssh_channel_request_send_exit_status(rj->ch, code);
+		ssh_channel_send_eof(rj->ch);
+		ssh_channel_close(rj->ch);
+		g.wrote_ssh = 1;
+		TAILQ_FOREACH(cc, &chctxs, entry)
+			if (cc->ch == rj->ch)
+				cc->gpid = 0;
+		rj->ch = NULL;
+	}
+	if (rj->home != g.id)
+		dir_proc_set_exit(g.dir, rj->gpid, code, sig, now_s());
+	shep_send(rj, MSG_SHEP_COLLECT, 0, 0, 0);
+	rj->finished = 1;
+	rj->dead = 1;
+}
+
+void
+rjob_reap(void)
+{
+	struct rjob *rj, *t;
+
+	TAILQ_FOREACH_SAFE(rj, &g.rjobs, entry, t) {
+		if (!rj->dead)
+			continue;
+		TAILQ_REMOVE(&g.rjobs, rj, entry);
+		if (rj->hj != NULL)
+			rj->hj->rj = NULL;
+		if (rj->fd_in != rj->fd_out)
+			close_fd(&rj->fd_in);
+		close_fd(&rj->fd_out);
+		close_fd(&rj->fd_err);
+		close_fd(&rj->shep_fd);
+		buf_free(rj->shep_in);
+		buf_free(rj->stdin_q);
+		buf_free(rj->chq);
+		free(rj->user);
+		free(rj->cmd);
+		free(rj->name);
+		free(rj->log);
+		free(rj);
+	}
+}
+
+/* Attach channels (we are the server: the home opened them). */
+
+static struct rjob *
+cc_job(struct chctx *cc)
+{
+	struct rjob *rj;
+
+	if (cc->gpid == 0 || (rj = rjob_by_gpid(cc->gpid)) == NULL ||
+	    rj->ch != cc->ch)
+		return NULL;
+	return rj;
+}
+
+static int
+cc_exec(ssh_session s, ssh_channel ch, const char *cmd, void *ud)
+{
+	struct chctx *cc = ud;
+	struct rjob *rj;
+	uint64_t gpid;
+
+	(void)s;
+	(void)ch;
+	if (strncmp(cmd, "attach ", 7) != 0 || gpid_parse(cmd + 7, &gpid) != 0)
+		return 1;
+	if ((rj = rjob_by_gpid(gpid)) == NULL || rj->home != cc->node ||
+	    rj->home == g.id) {
+		log_info("%s asked to attach job %s: not here",
+		    node_name(cc->node), cmd + 7);
+		return 1;
+	}
+	cc->gpid = gpid;
+	rj->ch = cc->ch;
+	rj->ch_session = cc->s;
+	buf_reset(rj->chq);
+	log_debug("%s attached job %llu", node_name(cc->node),
+	    (unsigned long long)gpid);
+	return 0;
+}
+
+static int
+cc_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
+    int is_stderr, void *ud)
+{
+	struct rjob *rj = cc_job(ud);
+
+	(void)s;
+	(void)ch;
+	(void)is_stderr;
+	if (rj != NULL)
+		rjob_stdin(rj, data, len);
+	return len;
+}
+
+static void
+cc_eof(ssh_session s, ssh_channel ch, void *ud)
+{
+	struct rjob *rj = cc_job(ud);
+
+	(void)s;
+	(void)ch;
+	if (rj != NULL)
+		rjob_stdin_eof(rj);
+}
+
+static void
+cc_close(ssh_session s, ssh_channel ch, void *ud)
+{
+	struct chctx *cc = ud;
+	struct rjob *rj = cc_job(cc);
+
+	(void)s;
+	(void)ch;
+	if (rj != NULL) {
+		rj->ch = NULL;
+		rj->ch_session = NULL;
+	}
+	cc->gpid = 0;
+}
+
+static int
+cc_winch(ssh_session s, ssh_channel ch, int w, int h, int pw, int ph,
+    void *ud)
+{
+	struct rjob *rj = cc_job(ud);
+
+	(void)s;
+	(void)ch;
+	(void)pw;
+	(void)ph;
+	if (rj != NULL)
+		rjob_winch(rj, (uint32_t)h, (uint32_t)w);
+	return 0;
+}
+
+static void
+cc_signal(ssh_session s, ssh_channel ch, const char *name, void *ud)
+{
+	struct rjob *rj = cc_job(ud);
+	int sig = sig_from_name(name);
+
+	(void)s;
+	(void)ch;
+	if (rj != NULL && sig > 0)
+		rjob_signal(rj, sig);
+}
+
+int
+job_channel_setup(ssh_channel ch, ssh_session s, unsigned node)
+{
+	struct chctx *cc;
+
+	if ((cc = calloc(1, sizeof(*cc))) == NULL)
+		return SS_ERR_ALLOC;
+	cc->ch = ch;
+	cc->s = s;
+	cc->node = node;
+	cc->cb.userdata = cc;
+	cc->cb.channel_exec_request_function = cc_exec;
+	cc->cb.channel_data_function = cc_data;
+	cc->cb.channel_eof_function = cc_eof;
+	cc->cb.channel_close_function = cc_close;
+	cc->cb.channel_pty_window_change_function = cc_winch;
+	cc->cb.channel_signal_function = cc_signal;
+	ssh_callbacks_init(&cc->cb);
+	ssh_set_channel_callbacks(ch, &cc->cb);
+	TAILQ_INSERT_TAIL(&chctxs, cc, entry);
+	return 0;
+}
+
+/* The session s is going away, and its channels with it. */
+void
+job_session_gone(ssh_session s)
+{
+	struct chctx *cc, *t;
+
+	TAILQ_FOREACH_SAFE(cc, &chctxs, entry, t) {
+		if (cc->s != s)
+			continue;
+		TAILQ_REMOVE(&chctxs, cc, entry);
+		free(cc);
+	}
+}
+
+/* Takes back the jobs whose shepherds outlived the previous noded. */
+void
+job_adopt_all(void)
+{
+	struct sockaddr_un sun;
+	struct dirent *de;
+	struct rjob *rj;
+	struct dir_proc dp;
+	char dirp[4200];
+	uint64_t gpid;
+	DIR *d;
+	int fd;
+
+	snprintf(dirp, sizeof(dirp), "%s/run", g.statedir);
+	if ((d = opendir(dirp)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char num[32];
+		const char *p = de->d_name;
+		size_t k;
+
+		if (strncmp(p, "shep-", 5) != 0)
+			continue;
+		k = strcspn(p + 5, ".");
+		if (k == 0 || k >= sizeof(num) || strcmp(p + 5 + k, ".sock"))
+			continue;
+		memcpy(num, p + 5, k);
+		num[k] = '\0';
+		if (gpid_parse(num, &gpid) != 0)
+			continue;
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s",
+		    dirp, p) >= (int)sizeof(sun.sun_path))
+			continue;
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+		    -1)
+			continue;
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+			log_warn("%s: shepherd gone: %s", sun.sun_path,
+			    strerror(errno));
+			close(fd);
+			unlink(sun.sun_path);
+			continue;
+		}
+		if ((rj = rjob_alloc(gpid, gpid_home(gpid))) == NULL) {
+			close(fd);
+			continue;
+		}
+		rj->shep_fd = fd;
+		set_nonblock(fd);
+		rj->started = now_s();
+		if (dir_proc_get(g.dir, gpid, &dp) == 0) {
+			rj->uid = dp.uid;
+			rj->user = strdup(dp.user);
+			rj->cmd = strdup(dp.cmd);
+			rj->name = strdup(dp.name != NULL ? dp.name : "");
+			rj->log = strdup(dp.log != NULL ? dp.log : "");
+			rj->started = dp.started;
+			dir_proc_clear(&dp);
+		} else {
+			rj->user = strdup("?");
+			rj->cmd = strdup("?");
+			rj->name = strdup("");
+			rj->log = strdup("");
+		}
+		rj->stdin_eof = 1;
+		log_info("took back job %llu from its shepherd",
+		    (unsigned long long)gpid);
+	}
+	closedir(d);
+}

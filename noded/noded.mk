@@ -1,0 +1,12 @@
+# noded/: the node daemon (and, through shepherd.mk, its shepherd).
+NODED_SRCS := $(wildcard noded/*.c)
+NODED_SRCS := $(filter-out noded/shepherd%.c,$(NODED_SRCS))
+NODED_OBJS := $(NODED_SRCS:%.c=$(B)/obj/%.o)
+
+SBINS += $(B)/bin/noded
+
+$(B)/bin/noded: $(NODED_OBJS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(NODED_OBJS) $(COMMON_LIB) -lssh -lsqlite3 -lpthread
+
+-include noded/shepherd.mk

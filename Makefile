@@ -47,6 +47,7 @@ include shell/shell.mk
 include tests/tests.mk
 -include man/man.mk
 -include contrib/contrib.mk
+-include tests/integ/integ.mk
 
 all: $(BINS) $(SBINS) $(LIBEXEC) $(CKPT_TESTS)
 

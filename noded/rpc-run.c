@@ -5,6 +5,7 @@
  */
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -20,6 +21,7 @@ rpc_run(const struct req *r, struct buf *p)
 	struct rjob *rj;
 	uint64_t gpid;
 	uint32_t home;
+	char *cmd = NULL;
 	int rc;
 
 	memset(&sp, 0, sizeof(sp));
@@ -55,7 +57,12 @@ rpc_run(const struct req *r, struct buf *p)
 	dp.node = g.id;
 	dp.uid = r->uid;
 	dp.user = (char *)r->user;
-	dp.cmd = sp.cmd[0] != '\0' ? sp.cmd : sp.argv[0];
+	if ((cmd = sp.cmd[0] != '\0' ? strdup(sp.cmd) : join_argv(sp.argv))
+	    == NULL) {
+		req_error(r, SS_ERR_ALLOC, "out of memory");
+		goto out;
+	}
+	dp.cmd = cmd;
 	snprintf(dp.state, sizeof(dp.state), "starting");
 	dp.started = now_s();
 	dp.exit_code = -1;
@@ -74,5 +81,6 @@ rpc_run(const struct req *r, struct buf *p)
 		dir_proc_delete(g.dir, gpid);
 	}
 out:
+	free(cmd);
 	spawn_req_clear(&sp);
 }

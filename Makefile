@@ -48,6 +48,7 @@ include tests/tests.mk
 -include man/man.mk
 -include contrib/contrib.mk
 -include tests/integ/integ.mk
+-include tests/bench/bench.mk
 
 all: $(BINS) $(SBINS) $(LIBEXEC) $(CKPT_TESTS)
 
@@ -88,7 +89,8 @@ demo: deps
 	contrib/demo
 
 bench: deps
-	$(MAKE) all
+	@$(MAKE) --no-print-directory DEBS="$(BENCH_DEBS)" deps
+	$(MAKE) all $(BENCH_TOOLS)
 	tests/bench/run
 
 install: all

@@ -31,6 +31,24 @@
 #include "noded.h"
 
 static void	hjob_attach(struct hjob *);
+static void	hjob_drop_channel(struct hjob *);
+
+/*
+ * The context of one attach channel.  libssh may call a channel's
+ * callbacks until the peer's close has arrived, even after we freed the
+ * channel, so the context outlives the hjob when it must: it is freed once
+ * both ends are done, or with the session.
+ */
+struct hch {
+	TAILQ_ENTRY(hch) entry;
+	struct hjob	*hj;		/* NULL once the job let go */
+	ssh_channel	 ch;
+	unsigned	 node;
+	int		 local_freed;
+	int		 peer_closed;
+	struct ssh_channel_callbacks_struct cb;
+};
+static TAILQ_HEAD(, hch) hchs = TAILQ_HEAD_INITIALIZER(hchs);
 
 struct hjob *
 hjob_by_gpid(uint64_t gpid)
@@ -210,11 +228,11 @@ static int
 hch_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
     int is_stderr, void *ud)
 {
-	struct hjob *hj = ud;
+	struct hjob *hj = ((struct hch *)ud)->hj;
 
 	(void)s;
 	(void)ch;
-	if (!hj->dead)
+	if (hj != NULL && !hj->dead)
 		hjob_output(hj, is_stderr ? 2 : 1, data, len);
 	return len;
 }
@@ -222,10 +240,12 @@ hch_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 static void
 hch_exit_status(ssh_session s, ssh_channel ch, int status, void *ud)
 {
-	struct hjob *hj = ud;
+	struct hjob *hj = ((struct hch *)ud)->hj;
 
 	(void)s;
 	(void)ch;
+	if (hj == NULL)
+		return;
 	hj->got_status = 1;
 	hj->status = status & 0xff;
 	hj->sig = 0;
@@ -235,7 +255,7 @@ static void
 hch_exit_signal(ssh_session s, ssh_channel ch, const char *signal, int core,
     const char *errmsg, const char *lang, void *ud)
 {
-	struct hjob *hj = ud;
+	struct hjob *hj = ((struct hch *)ud)->hj;
 	int sig = sig_from_name(signal);
 
 	(void)s;
@@ -243,30 +263,49 @@ hch_exit_signal(ssh_session s, ssh_channel ch, const char *signal, int core,
 	(void)core;
 	(void)errmsg;
 	(void)lang;
+	if (hj == NULL)
+		return;
 	hj->got_status = 1;
 	hj->sig = sig;
 	hj->status = 128 + sig;
 }
 
 static void
+hch_close(ssh_session s, ssh_channel ch, void *ud)
+{
+	(void)s;
+	(void)ch;
+	((struct hch *)ud)->peer_closed = 1;
+}
+
+static void
 hjob_attach(struct hjob *hj)
 {
 	struct peer *p;
+	struct hch *h;
 
 	if (hj->dead || hj->rj != NULL || hj->ch != NULL ||
 	    hj->node == g.id)
 		return;
 	if ((p = peer_by_id(hj->node)) == NULL || p->s == NULL || p->broken)
 		return;
-	if ((hj->ch = ssh_channel_new(p->s)) == NULL)
+	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return;
-	memset(&hj->ccb, 0, sizeof(hj->ccb));
-	hj->ccb.userdata = hj;
-	hj->ccb.channel_data_function = hch_data;
-	hj->ccb.channel_exit_status_function = hch_exit_status;
-	hj->ccb.channel_exit_signal_function = hch_exit_signal;
-	ssh_callbacks_init(&hj->ccb);
-	ssh_set_channel_callbacks(hj->ch, &hj->ccb);
+	if ((hj->ch = ssh_channel_new(p->s)) == NULL) {
+		free(h);
+		return;
+	}
+	h->hj = hj;
+	h->ch = hj->ch;
+	h->node = hj->node;
+	h->cb.userdata = h;
+	h->cb.channel_data_function = hch_data;
+	h->cb.channel_exit_status_function = hch_exit_status;
+	h->cb.channel_exit_signal_function = hch_exit_signal;
+	h->cb.channel_close_function = hch_close;
+	ssh_callbacks_init(&h->cb);
+	ssh_set_channel_callbacks(hj->ch, &h->cb);
+	TAILQ_INSERT_TAIL(&hchs, h, entry);
 	hj->ch_state = HCH_OPENING;
 	g.wrote_ssh = 1;
 }
@@ -287,6 +326,8 @@ hjob_detached(unsigned node)
 {
 	struct hjob *hj;
 
+	struct hch *h, *t;
+
 	TAILQ_FOREACH(hj, &g.hjobs, entry) {
 		if (hj->node != node || hj->ch == NULL)
 			continue;
@@ -295,6 +336,48 @@ hjob_detached(unsigned node)
 		if (hj->got_status)
 			hjob_exit(hj, hj->status, hj->sig);
 	}
+	/* ssh_free() of the session frees the channels: no more calls. */
+	TAILQ_FOREACH_SAFE(h, &hchs, entry, t) {
+		if (h->node != node)
+			continue;
+		TAILQ_REMOVE(&hchs, h, entry);
+		free(h);
+	}
+}
+
+/* The job lets go of its channel (closed, refused, or the job ended). */
+static void
+hjob_drop_channel(struct hjob *hj)
+{
+	struct hch *h;
+
+	if (hj->ch == NULL)
+		return;
+	TAILQ_FOREACH(h, &hchs, entry) {
+		if (h->ch == hj->ch) {
+			h->hj = NULL;
+			h->local_freed = 1;
+		}
+	}
+	ssh_channel_close(hj->ch);
+	ssh_channel_free(hj->ch);
+	hj->ch = NULL;
+	hj->ch_state = HCH_NONE;
+	g.wrote_ssh = 1;
+}
+
+/* Frees channel contexts that can be called back no more. */
+void
+hjob_chan_reap(void)
+{
+	struct hch *h, *t;
+
+	TAILQ_FOREACH_SAFE(h, &hchs, entry, t) {
+		if (!h->local_freed || !h->peer_closed)
+			continue;
+		TAILQ_REMOVE(&hchs, h, entry);
+		free(h);
+	}
 }
 
 static void
@@ -302,10 +385,7 @@ hjob_lost(struct hjob *hj, const char *why)
 {
 	log_warn("job %llu: %s: lost", (unsigned long long)hj->gpid, why);
 	dir_proc_set_state(g.dir, hj->gpid, "lost");
-	if (hj->ch != NULL)
-		ssh_channel_free(hj->ch);
-	hj->ch = NULL;
-	hj->ch_state = HCH_NONE;
+	hjob_drop_channel(hj);
 	hjob_exit(hj, 255, 0);
 	dir_proc_set_state(g.dir, hj->gpid, "lost");
 }
@@ -327,9 +407,7 @@ hjob_tick(void)
 			if (rc == SSH_AGAIN)
 				break;
 			if (rc != SSH_OK) {
-				ssh_channel_free(hj->ch);
-				hj->ch = NULL;
-				hj->ch_state = HCH_NONE;
+				hjob_drop_channel(hj);
 				break;
 			}
 			hj->ch_state = HCH_EXEC;
@@ -351,9 +429,7 @@ hjob_tick(void)
 			hch_data_flush(hj);
 			if (ssh_channel_is_closed(hj->ch) ||
 			    (ssh_channel_is_eof(hj->ch) && hj->got_status)) {
-				ssh_channel_free(hj->ch);
-				hj->ch = NULL;
-				hj->ch_state = HCH_NONE;
+				hjob_drop_channel(hj);
 				if (hj->got_status)
 					hjob_exit(hj, hj->status, hj->sig);
 			}
@@ -385,10 +461,7 @@ hjob_reap(void)
 	TAILQ_FOREACH_SAFE(hj, &g.hjobs, entry, t) {
 		if (!hj->dead)
 			continue;
-		if (hj->ch != NULL) {
-			ssh_channel_free(hj->ch);
-			hj->ch = NULL;
-		}
+		hjob_drop_channel(hj);
 		TAILQ_REMOVE(&g.hjobs, hj, entry);
 		if (hj->rj != NULL)
 			hj->rj->hj = NULL;

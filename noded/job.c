@@ -45,7 +45,8 @@ struct chctx {
 	ssh_session	 s;
 	unsigned	 node;
 	uint64_t	 gpid;
-	int		 dead;
+	int		 local_freed;	/* we called ssh_channel_free */
+	int		 peer_closed;	/* the close callback came */
 	struct ssh_channel_callbacks_struct cb;
 };
 static TAILQ_HEAD(, chctx) chctxs = TAILQ_HEAD_INITIALIZER(chctxs);
@@ -164,9 +165,17 @@ job_start(const struct req *r, uint64_t gpid, unsigned home,
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		int a, b;
+
+		/* Lift the ends above 10 first: dup2 of a descriptor onto
+		 * itself would keep its close-on-exec flag. */
 		devnull = open("/dev/null", O_RDWR);
-		if (dup2(specp[0], 3) == -1 || dup2(sv[1], 4) == -1 ||
-		    devnull == -1 || dup2(devnull, 0) == -1 ||
+		a = fcntl(specp[0], F_DUPFD, 10);
+		b = fcntl(sv[1], F_DUPFD, 10);
+		if (a == -1 || b == -1 || devnull == -1 ||
+		    (devnull = fcntl(devnull, F_DUPFD, 10)) == -1 ||
+		    dup2(a, 3) == -1 || dup2(b, 4) == -1 ||
+		    dup2(devnull, 0) == -1 ||
 		    dup2(devnull, 1) == -1 || dup2(devnull, 2) == -1)
 			_exit(127);
 		close_range(5, ~0U, 0);
@@ -241,6 +250,31 @@ close_fd(int *fd)
 	if (*fd != -1)
 		close(*fd);
 	*fd = -1;
+}
+
+/*
+ * The job's input has ended.  The shepherd keeps its own copy of the
+ * stdin pipe's write end (so that a noded restart is no EOF), so closing
+ * ours is not enough: it is told with MSG_EOF and closes its copy.
+ */
+static void
+rjob_close_stdin(struct rjob *rj)
+{
+	struct buf *m;
+
+	if (rj->have_info && rj->info.pty)
+		return;
+	if (rj->fd_in != -1 && rj->fd_in != rj->fd_out)
+		close_fd(&rj->fd_in);
+	if (rj->shep_fd == -1 || rj->stdin_eof == 2)
+		return;
+	if ((m = proto_msg_new(MSG_EOF)) == NULL || buf_put_u8(m, 0) != 0 ||
+	    proto_msg_finish(m) != 0 || proto_write_all(rj->shep_fd, m) != 0)
+		log_warn("job %llu: cannot close its input",
+		    (unsigned long long)rj->gpid);
+	else
+		rj->stdin_eof = 2;	/* told */
+	buf_free(m);
 }
 
 /* Reads from the shepherd: frames, and the descriptors that come along. */
@@ -366,7 +400,7 @@ rjob_got_info(struct rjob *rj, struct shep_info *info, int *fds, int nfds)
 		rj->status = (int)info->status;
 	}
 	if (rj->stdin_eof && buf_len(rj->stdin_q) == 0)
-		close_fd(&rj->fd_in);
+		rjob_close_stdin(rj);
 	dir_proc_set_location(g.dir, rj->gpid, g.id, (pid_t)info->pid,
 	    info->starttime);
 	dir_proc_set_state(g.dir, rj->gpid, "running");
@@ -494,10 +528,8 @@ rjob_io(struct rjob *rj, int fd, short revents)
 			}
 			buf_consume(rj->stdin_q, (size_t)n);
 		}
-		if (rj->stdin_eof && buf_len(rj->stdin_q) == 0 &&
-		    rj->fd_in != -1 && rj->fd_in != rj->fd_out) {
-			close_fd(&rj->fd_in);
-		}
+		if (rj->stdin_eof && buf_len(rj->stdin_q) == 0)
+			rjob_close_stdin(rj);
 		return;
 	}
 	if (fd == rj->fd_out)
@@ -520,14 +552,16 @@ rjob_stdin(struct rjob *rj, const void *data, size_t len)
 void
 rjob_stdin_eof(struct rjob *rj)
 {
+	if (rj->stdin_eof)
+		return;
 	rj->stdin_eof = 1;
 	if (rj->have_info && rj->info.pty) {
 		/* A terminal has no EOF of its own: send ^D as a tty would. */
 		rjob_stdin(rj, "\004", 1);
 		return;
 	}
-	if (buf_len(rj->stdin_q) == 0)
-		close_fd(&rj->fd_in);
+	if (buf_len(rj->stdin_q) == 0 && rj->have_info)
+		rjob_close_stdin(rj);
 }
 
 int
@@ -642,9 +676,16 @@ rjob_deliver_exit(struct rjob *rj)
 		ssh_channel_send_eof(rj->ch);
 		ssh_channel_close(rj->ch);
 		g.wrote_ssh = 1;
-		TAILQ_FOREACH(cc, &chctxs, entry)
-			if (cc->ch == rj->ch)
+		TAILQ_FOREACH(cc, &chctxs, entry) {
+			if (cc->ch == rj->ch) {
 				cc->gpid = 0;
+				cc->local_freed = 1;
+			}
+		}
+		/* libssh keeps the channel until the peer's close arrives and
+		 * may call our callbacks until then: chctx lives on until
+		 * both ends are done (job_chan_reap). */
+		ssh_channel_free(rj->ch);
 		rj->ch = NULL;
 	}
 	if (rj->home != g.id)
@@ -758,6 +799,7 @@ cc_close(ssh_session s, ssh_channel ch, void *ud)
 		rj->ch_session = NULL;
 	}
 	cc->gpid = 0;
+	cc->peer_closed = 1;
 }
 
 static int
@@ -808,6 +850,25 @@ job_channel_setup(ssh_channel ch, ssh_session s, unsigned node)
 	ssh_set_channel_callbacks(ch, &cc->cb);
 	TAILQ_INSERT_TAIL(&chctxs, cc, entry);
 	return 0;
+}
+
+/* Frees the contexts of channels that can call back no more. */
+void
+job_chan_reap(void)
+{
+	struct chctx *cc, *t;
+
+	TAILQ_FOREACH_SAFE(cc, &chctxs, entry, t) {
+		if (!cc->peer_closed)
+			continue;
+		if (!cc->local_freed) {
+			/* The home closed first (it detached): free ours. */
+			ssh_remove_channel_callbacks(cc->ch, &cc->cb);
+			ssh_channel_free(cc->ch);
+		}
+		TAILQ_REMOVE(&chctxs, cc, entry);
+		free(cc);
+	}
 }
 
 /* The session s is going away, and its channels with it. */

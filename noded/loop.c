@@ -205,6 +205,8 @@ loop_run(void)
 		}
 		rjob_reap();
 		hjob_reap();
+		job_chan_reap();
+		hjob_chan_reap();
 		reap_conns();
 	}
 	free(pfd);

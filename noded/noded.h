@@ -211,7 +211,6 @@ struct hjob {
 	struct buf	*stdin_q;	/* for a remote job, waiting for window */
 	int		 stdin_eof;
 	int		 dead;
-	struct ssh_channel_callbacks_struct ccb;
 };
 #define HCH_NONE	0	/* not attached */
 #define HCH_OPENING	1
@@ -328,6 +327,7 @@ void		 rpc_load(const struct req *, struct buf *);
 
 int		 job_channel_setup(ssh_channel ch, ssh_session s, unsigned node);
 void		 job_session_gone(ssh_session s);
+void		 job_chan_reap(void);
 
 /* place.c */
 int		 place_choose(const char *pin, unsigned *idp, char *err,
@@ -382,6 +382,7 @@ void		 hjob_restore_all(void);
 void		 hjob_stdin(struct hjob *hj, const void *data, size_t len);
 void		 hjob_stdin_eof(struct hjob *hj);
 void		 hjob_reap(void);
+void		 hjob_chan_reap(void);
 void		 hjob_conn_gone(uint64_t conn_id);
 
 #endif

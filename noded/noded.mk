@@ -7,6 +7,6 @@ SBINS += $(B)/bin/noded
 
 $(B)/bin/noded: $(NODED_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(NODED_OBJS) $(COMMON_LIB) -lssh -lsqlite3 -lpthread
+	$(CC) $(LDFLAGS) -o $@ $(NODED_OBJS) $(COMMON_LIB) -lssh -lsqlite3 -lpthread -lm
 
 -include noded/shepherd.mk

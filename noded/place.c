@@ -3,12 +3,13 @@
  *
  * least-loaded: the node with the least (jobs + extra load) / cpus, where
  * jobs counts the jobs running there (as last reported, plus those we
- * placed since: no herd) and extra load is the runnable tasks beyond
- * those jobs (other work on the machine).  Ties go to the node with more
+ * placed since: no herd) and extra load is the whole runnable tasks
+ * beyond those jobs (other work on the machine).  Ties go to the node with more
  * free memory, then to the lower id.  round-robin: each usable node in
  * turn.  local: this node.  Down and draining nodes are never chosen;
  * a pinned job goes where it is pinned or fails with the reason.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,7 +69,9 @@ score(unsigned id, struct cand *c)
 		cpus = p->load.cpus;
 		c->memfree = p->load.memfree_kb;
 	}
-	extra = load - jobs;
+	/* Only whole tasks count as other work: the tools and noded itself
+	 * make a runnable blip now and then, which must not steer jobs. */
+	extra = floor(load - jobs);
 	if (extra < 0)
 		extra = 0;
 	c->score = (jobs + extra) / (cpus > 0 ? cpus : 1);

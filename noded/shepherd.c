@@ -20,6 +20,18 @@
  * poll loop over a signalfd, the listening socket and at most one
  * connection to noded.
  *
+ * On a connection, S sends MSG_SHEP_INFO (first, with the fds: pipes in,
+ * out, err, or the pty master), MSG_SHEP_EXIT {u32 raw status} when the
+ * job ends, MSG_ERROR before closing on a bad frame.  It takes
+ * MSG_SHEP_SIGNAL {u32 sig} (to the job's process group), MSG_SHEP_WINCH
+ * {u32 rows, u32 cols} (ignored without a pty), MSG_EOF {u8 0} (pipes
+ * only: close S's copy of the job's stdin) and MSG_SHEP_COLLECT (only
+ * after the job ended: S kills what is left in its PID namespace, removes
+ * its socket and cgroup and exits; EOF on the connection means all that
+ * is done).  None of them is answered.  The job joins spec.cgroup itself
+ * (writing "0" to cgroup.procs before exec), so only the job's tree is in
+ * it, never S: freezing the cgroup leaves S free to talk to noded.
+ *
  * Invariants:
  * - S holds its own copies of the job's stdin write end and stdout/stderr
  *   read ends (or the pty master) for as long as it lives, so the job
@@ -1137,7 +1149,9 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+	/* An ignored SIGCHLD (inherited through exec) would eat the status. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGCHLD, SIG_DFL) == SIG_ERR) {
 		ctl_error(CTL_FD, SS_ERR_SYSTEM, "signal");
 		return 1;
 	}
@@ -1157,8 +1171,13 @@ main(int argc, char **argv)
 	}
 	if (pid == 0)
 		shepherd_run(&spec);
+	/*
+	 * noded reaps us; S carries on.  _exit: nothing of ours needs
+	 * flushing, and a sanitizer's exit-time helper would be born in the
+	 * job's PID namespace, where it cannot see us.
+	 */
 	shep_spec_clear(&spec);
-	return 0;	/* noded reaps us; S carries on */
+	_exit(0);
 fail:
 	shep_spec_clear(&spec);
 	return 1;

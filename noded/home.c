@@ -270,6 +270,41 @@ hch_exit_signal(ssh_session s, ssh_channel ch, const char *signal, int core,
 	hj->status = 128 + sig;
 }
 
+/* The running node's word that the job stopped or went on (see job.c). */
+static void
+hch_signal(ssh_session s, ssh_channel ch, const char *name, void *ud)
+{
+	struct hjob *hj = ((struct hch *)ud)->hj;
+	int sig;
+
+	(void)s;
+	(void)ch;
+	if (hj == NULL)
+		return;
+	if (strncmp(name, "stopped@sshell:", 15) == 0) {
+		sig = atoi(name + 15);
+		if (sig > 0 && sig < 65)
+			hjob_stopped(hj, sig);
+	} else if (strcmp(name, "continued@sshell") == 0)
+		hjob_stopped(hj, 0);
+}
+
+/* Tells the tool that follows the job: MSG_STOPPED or MSG_CONTINUED. */
+void
+hjob_stopped(struct hjob *hj, int sig)
+{
+	struct buf *m;
+
+	if (hj->io_conn == 0)
+		return;
+	if ((m = proto_msg_new(sig != 0 ? MSG_STOPPED : MSG_CONTINUED)) !=
+	    NULL && sig != 0 && buf_put_u32(m, (uint32_t)sig) != 0) {
+		buf_free(m);
+		m = NULL;
+	}
+	send_to_conn(hj->io_conn, m);
+}
+
 static void
 hch_close(ssh_session s, ssh_channel ch, void *ud)
 {
@@ -303,6 +338,7 @@ hjob_attach(struct hjob *hj)
 	h->cb.channel_exit_status_function = hch_exit_status;
 	h->cb.channel_exit_signal_function = hch_exit_signal;
 	h->cb.channel_close_function = hch_close;
+	h->cb.channel_signal_function = hch_signal;
 	ssh_callbacks_init(&h->cb);
 	ssh_set_channel_callbacks(hj->ch, &h->cb);
 	TAILQ_INSERT_TAIL(&hchs, h, entry);

@@ -53,6 +53,7 @@ static TAILQ_HEAD(, chctx) chctxs = TAILQ_HEAD_INITIALIZER(chctxs);
 
 static void	rjob_deliver_exit(struct rjob *);
 static void	rjob_got_info(struct rjob *, struct shep_info *, int *, int);
+static void	rjob_stopped(struct rjob *, int);
 static int	sink_room(struct rjob *);
 
 struct rjob *
@@ -357,6 +358,13 @@ rjob_shep_io(struct rjob *rj, short revents)
 				dir_proc_set_state(g.dir, rj->gpid, "exiting");
 			}
 			break;
+		case MSG_STOPPED:
+		case MSG_CONTINUED:
+			if (type == MSG_STOPPED &&
+			    buf_get_u32(payload, &st) != 0)
+				break;
+			rjob_stopped(rj, type == MSG_STOPPED ? (int)st : 0);
+			break;
 		default:
 			log_warn("job %llu: shepherd sent %u",
 			    (unsigned long long)rj->gpid, type);
@@ -365,6 +373,29 @@ rjob_shep_io(struct rjob *rj, short revents)
 	}
 	for (i = 0; i < nfds; i++)
 		close(fds[i]);
+}
+
+/*
+ * The job stopped (sig) or went on (0): tell its home.  SSH has no
+ * message for this and libssh sends no channel request of our own
+ * naming, so it travels as a "signal" request whose name is
+ * "stopped@sshell:N" or "continued@sshell" (PROTOCOL).
+ */
+static void
+rjob_stopped(struct rjob *rj, int sig)
+{
+	char name[64];
+
+	if (rj->hj != NULL)
+		hjob_stopped(rj->hj, sig);
+	else if (rj->ch != NULL) {
+		if (sig != 0)
+			snprintf(name, sizeof(name), "stopped@sshell:%d", sig);
+		else
+			snprintf(name, sizeof(name), "continued@sshell");
+		ssh_channel_request_send_signal(rj->ch, name);
+		g.wrote_ssh = 1;
+	}
 }
 
 static void

@@ -374,6 +374,7 @@ struct hjob	*hjob_by_gpid(uint64_t gpid);
 void		 hjob_output(struct hjob *hj, int stream, const void *data,
 		    size_t len);
 void		 hjob_exit(struct hjob *hj, int status, int sig);
+void		 hjob_stopped(struct hjob *hj, int sig);
 int		 hjob_can_take(const struct hjob *hj);
 void		 hjob_attach_all(unsigned node);
 void		 hjob_tick(void);

@@ -142,6 +142,7 @@ static void	 conn_close(struct shepherd *);
 static int	 conn_send(struct shepherd *, struct buf *, const int *, size_t);
 static void	 conn_send_info(struct shepherd *);
 static void	 conn_send_exit(struct shepherd *);
+static void	 conn_send_stop(struct shepherd *, int);
 static void	 conn_accept(struct shepherd *);
 static void	 conn_read(struct shepherd *);
 static void	 conn_refuse(struct shepherd *, int, const char *);
@@ -816,6 +817,23 @@ conn_send_info(struct shepherd *s)
 		close(devnull);
 }
 
+/* MSG_STOPPED {sig} or MSG_CONTINUED (sig 0), if noded is connected. */
+static void
+conn_send_stop(struct shepherd *s, int sig)
+{
+	struct buf *m;
+
+	if (s->conn < 0)
+		return;
+	if ((m = proto_msg_new(sig != 0 ? MSG_STOPPED : MSG_CONTINUED)) !=
+	    NULL && ((sig != 0 && buf_put_u32(m, (uint32_t)sig) != 0) ||
+	    proto_msg_finish(m) != 0)) {
+		buf_free(m);
+		m = NULL;
+	}
+	(void)conn_send(s, m, NULL, 0);
+}
+
 /* MSG_SHEP_EXIT {raw status}, if noded is connected. */
 static void
 conn_send_exit(struct shepherd *s)
@@ -1030,13 +1048,18 @@ reap(struct shepherd *s)
 	int st;
 
 	for (;;) {
-		pid = waitpid(-1, &st, WNOHANG);
+		pid = waitpid(-1, &st, WNOHANG | WUNTRACED | WCONTINUED);
 		if (pid < 0 && errno == EINTR)
 			continue;
 		if (pid <= 0)
 			break;
 		if (pid != s->job || s->exited)
 			continue;
+		if (WIFSTOPPED(st) || WIFCONTINUED(st)) {
+			/* Ctrl-Z and bg/fg: the job's user wants to know. */
+			conn_send_stop(s, WIFSTOPPED(st) ? WSTOPSIG(st) : 0);
+			continue;
+		}
 		s->exited = 1;
 		s->status = st;
 		log_debug("job %llu ended, status 0x%x",

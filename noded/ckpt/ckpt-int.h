@@ -1,0 +1,337 @@
+/*
+ * ckpt-int.h: what the files of the checkpoint engine share.
+ *
+ * The dump side fills a struct ck_image from the frozen tree (one ck_proc
+ * per process, one ck_thread per thread, one ck_desc per open file
+ * description, one ck_pipe per pipe), image.c writes it; the restore side
+ * reads it back into the same structs and re-creates the tree.  Each
+ * resource file (mm.c, regs.c, sig.c, files.c, fd-*.c, threads.c, task.c)
+ * owns its fields in both directions: collect, encode, decode, restore.
+ *
+ * Memory: a ck_image owns everything hanging from it; ck_image_free()
+ * releases it all.
+ */
+#ifndef SSHELL_CKPT_INT_H
+#define SSHELL_CKPT_INT_H
+
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "buf.h"
+#include "err.h"
+#include "ckpt.h"
+
+#define CK_PAGE		4096UL
+#define CK_NSIG		64
+#define CK_NRLIMIT	16
+#define CK_MAX_PROCS	4096
+#define CK_MAX_THREADS	4096
+#define CK_MAX_VMAS	65536
+#define CK_MAX_FDS	65536
+#define CK_MAX_SIGINFO	1024
+#define CK_PATH_MAX	4096
+#define CK_XSTATE_MAX	(64 * 1024)
+
+/* Sets e->msg to "fmt..." and returns code (a negative SS_ERR_*). */
+int	ck_fail(struct ckpt_err *e, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* One thread. */
+struct ck_thread {
+	pid_t			 tid;		/* dumped tid */
+	pid_t			 ntid;		/* restore: tid now */
+	struct user_regs_struct	 regs;		/* restart-fixed, orig_rax -1 */
+	uint8_t			*xstate;	/* NT_X86_XSTATE, xstate_len bytes */
+	uint32_t		 xstate_len;
+	uint64_t		 rseq_ptr;	/* 0: none registered */
+	uint32_t		 rseq_len;
+	uint32_t		 rseq_sig;
+	uint64_t		 robust_head;	/* set_robust_list() */
+	uint64_t		 robust_len;
+	uint64_t		 clear_tid;	/* set_tid_address() */
+	uint64_t		 sas_sp;	/* sigaltstack */
+	uint64_t		 sas_size;
+	uint32_t		 sas_flags;
+	uint64_t		 sigmask;	/* blocked signals, bit n-1 = signal n */
+	char			 comm[17];
+	uint32_t		 npending;	/* per-thread pending siginfos */
+	uint8_t			(*pending)[128];
+};
+
+enum ck_vma_kind {
+	CK_VMA_ANON = 1,	/* private anonymous, incl. [heap] and [stack] */
+	CK_VMA_FILE_PRIV,	/* private mapping of a file */
+	CK_VMA_FILE_SHARED,	/* shared mapping of a file: contents in it */
+	CK_VMA_SHMEM,		/* shared anonymous (/dev/zero (deleted)) */
+	CK_VMA_VVAR,		/* the vdso block, not carried, moved */
+	CK_VMA_VVAR_VCLOCK,
+	CK_VMA_VDSO,
+};
+
+/* One memory mapping. */
+struct ck_vma {
+	uint64_t	 start, end;	/* [start, end), page aligned */
+	uint64_t	 pgoff;		/* file offset in bytes */
+	uint32_t	 kind;		/* enum ck_vma_kind */
+	uint32_t	 prot;		/* PROT_* */
+	uint32_t	 flags;		/* CK_VMAF_* */
+	char		*path;		/* file mappings: the file */
+	uint64_t	 fsize;		/* its size and mtime at dump: refused */
+	uint64_t	 fmtime;	/* on restore if changed (ns) */
+	int		 tfd;		/* restore: the file's fd in the target */
+};
+#define CK_VMAF_GROWSDOWN	0x1
+#define CK_VMAF_STACK		0x2	/* [stack] */
+#define CK_VMAF_HEAP		0x4	/* [heap] */
+
+enum ck_desc_kind {
+	CK_DESC_REG = 1,	/* a regular file or directory, by path */
+	CK_DESC_DEV,		/* /dev/null, /dev/zero, /dev/urandom ... */
+	CK_DESC_PIPE,		/* an end of a pipe of the tree */
+	CK_DESC_OUTSIDE,	/* a terminal, or a pipe leading outside */
+};
+
+/* One open file description, shared by every fd that refers to it. */
+struct ck_desc {
+	uint32_t	 kind;		/* enum ck_desc_kind */
+	uint32_t	 flags;		/* open flags (O_ACCMODE, O_APPEND...) */
+	uint64_t	 pos;		/* file offset */
+	char		*path;		/* REG and DEV */
+	uint32_t	 pipe;		/* PIPE: index into image pipes */
+	uint32_t	 stdfd;		/* OUTSIDE: lowest fd number using it */
+	/* dump only */
+	pid_t		 pid;		/* a process and fd that hold it */
+	int		 fd;
+	uint64_t	 ino;
+	uint64_t	 dev;
+	/* restore only */
+	int		 hfd;		/* its fd in the restoring processes */
+};
+
+/* One pipe with at least one end in the tree. */
+struct ck_pipe {
+	uint64_t	 ino;		/* dump: pipefs inode */
+	uint32_t	 size;		/* F_GETPIPE_SZ */
+	uint32_t	 has_r, has_w;	/* ends held inside the tree */
+	uint8_t		*data;		/* bytes in flight */
+	uint32_t	 len;
+	int		 rfd, wfd;	/* restore: the new pipe */
+};
+
+/* One fd of a process. */
+struct ck_fd {
+	int		 fd;
+	uint32_t	 desc;		/* index into image descs */
+	uint32_t	 cloexec;
+};
+
+struct ck_sigaction {
+	uint64_t	 handler;
+	uint64_t	 flags;
+	uint64_t	 restorer;
+	uint64_t	 mask;
+};
+
+/* One process. */
+struct ck_proc {
+	pid_t		 pid, ppid, pgid, sid;	/* dumped ids */
+	int32_t		 parent;	/* index of the parent, -1: root */
+	uint32_t	 uid[3], gid[3];	/* real, effective, saved */
+	uint32_t	 ngroups;
+	uint32_t	*groups;
+	uint32_t	 umask;
+	uint32_t	 personality;
+	uint32_t	 no_new_privs;
+	uint32_t	 dumpable;
+	char		*cwd;
+	char		*exe;
+	char		 comm[17];
+	struct rlimit	 rlim[CK_NRLIMIT];
+	uint64_t	 itimer[3][4];	/* interval sec/usec, value sec/usec */
+	struct ck_sigaction sa[CK_NSIG];
+	uint32_t	 nspending;	/* process-wide pending siginfos */
+	uint8_t		(*spending)[128];
+	/* mm */
+	uint64_t	 mm[11];	/* start_code ... env_end, see mm.c */
+	uint8_t		*auxv;
+	uint32_t	 auxv_len;
+	uint32_t	 nvma;
+	struct ck_vma	*vmas;
+	uint32_t	 nthr;
+	struct ck_thread *thr;		/* thr[0] is the leader */
+	uint32_t	 nfd;
+	struct ck_fd	*fds;
+	/* restore */
+	pid_t		 npid;
+	int		 exefd;		/* its program, open in the restorer */
+	uint64_t	 sys_ip;	/* a syscall insn in its vdso */
+	uint64_t	 scratch;	/* a page for injected arguments */
+};
+
+/* The whole image. */
+struct ck_image {
+	uint32_t	 version;
+	char		 arch[16];
+	char		 release[65];	/* uname -r of the dumping kernel */
+	uint64_t	 xcr0;
+	uint32_t	 xstate_size;
+	uint64_t	 vdso_size[3];	/* vvar, vvar_vclock, vdso */
+	uint32_t	 nproc;
+	struct ck_proc	*procs;
+	uint32_t	 ndesc;
+	struct ck_desc	*descs;
+	uint32_t	 npipe;
+	struct ck_pipe	*pipes;
+	/* restore only */
+	int		 out_std[3];	/* fds standing for outside 0, 1, 2 */
+	int		 out_null;	/* /dev/null for other outside fds */
+};
+
+void	ck_image_free(struct ck_image *im);
+struct ck_stream;
+/* Reads the file header and every section up to META_END (restore.c). */
+int	ck_read_meta(struct ck_stream *s, struct ck_image *im,
+	    struct ckpt_err *e);
+
+/*
+ * image.c: the stream.
+ */
+struct ck_stream;
+struct ck_stream *ck_stream_new(int fd, int writing);
+void	ck_stream_free(struct ck_stream *s);
+uint64_t ck_stream_bytes(const struct ck_stream *s);
+int	ck_write_section(struct ck_stream *s, uint32_t type, struct buf *payload,
+	    struct ckpt_err *e);
+int	ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
+	    const void *data, uint32_t npages, struct ckpt_err *e);
+int	ck_write_file_header(struct ck_stream *s, struct ckpt_err *e);
+int	ck_read_file_header(struct ck_stream *s, struct ckpt_err *e);
+/*
+ * Reads the next section: for CK_SEC_PAGES the page bytes go to
+ * *pagesp (a stream-owned buffer valid until the next call), with the
+ * prefix decoded into *procp, *addrp, *npagesp; for any other type
+ * *payloadp is a new buf the caller frees.
+ */
+int	ck_read_section(struct ck_stream *s, uint32_t *typep,
+	    struct buf **payloadp, uint32_t *procp, uint64_t *addrp,
+	    uint32_t *npagesp, const uint8_t **pagesp, struct ckpt_err *e);
+uint32_t ck_crc32c(uint32_t crc, const void *data, size_t len);
+
+/* Section types. */
+#define CK_SEC_HEADER	1
+#define CK_SEC_PROC	2	/* task state, creds, signals, rlimits */
+#define CK_SEC_THREAD	3	/* one thread's registers and state */
+#define CK_SEC_MM	4	/* mm fields, auxv, mappings */
+#define CK_SEC_FILES	5	/* one process's fd table */
+#define CK_SEC_DESCS	6	/* open file descriptions of the tree */
+#define CK_SEC_PIPE	7	/* one pipe and its bytes in flight */
+#define CK_SEC_META_END	8	/* no more metadata: pages follow */
+#define CK_SEC_PAGES	9	/* a run of pages of one process */
+#define CK_SEC_END	10	/* end of image, with totals */
+
+#define CK_MAGIC	0x53434b50u	/* "SCKP" */
+#define CK_VERSION	1u
+#define CK_SEC_MAX	(16u * 1024 * 1024)
+#define CK_PAGES_MAX	1024u		/* pages per CK_SEC_PAGES */
+
+/* Helpers over buf for the encoders (0 or SS_ERR_*). */
+int	ck_put_str(struct buf *b, const char *s);
+int	ck_get_str(struct buf *b, char **sp);
+
+/*
+ * arch/x86_64/regs.c: registers and syscall injection.
+ */
+uint64_t ck_arch_xcr0(void);
+uint32_t ck_arch_xstate_size(void);
+int	ck_regs_dump(pid_t tid, struct ck_thread *t, struct ckpt_err *e);
+int	ck_regs_restore(pid_t tid, const struct ck_thread *t, struct ckpt_err *e);
+int	ck_regs_encode(struct buf *b, const struct ck_thread *t);
+int	ck_regs_decode(struct buf *b, struct ck_thread *t);
+/* Offset of a syscall instruction in this kernel's vdso, or -1. */
+long	ck_arch_vdso_syscall_off(void);
+/*
+ * Runs syscall nr with args in stopped tracee tid, the syscall instruction
+ * at ip.  Leaves tid's registers as they were.  *retp gets the raw result.
+ */
+int	ck_inject(pid_t tid, uint64_t ip, long nr, const uint64_t *args,
+	    int nargs, long *retp);
+/* Same, for clone3 (reports the new thread's tid in *retp). */
+int	ck_inject_clone(pid_t tid, uint64_t ip, uint64_t args, uint64_t size,
+	    long *retp);
+
+/*
+ * ptrace helpers (threads.c).
+ */
+int	ck_seize(pid_t tid, int opts, struct ckpt_err *e);
+int	ck_wait_stop(pid_t tid, struct ckpt_err *e);
+
+/*
+ * Resource files: dump (collect from a frozen process), encode/decode,
+ * restore.  The proc/vma/thread pointers belong to the image.
+ */
+int	ck_mm_collect(struct ck_proc *p, struct ckpt_err *e);
+int	ck_mm_encode(struct buf *b, const struct ck_proc *p);
+int	ck_mm_decode(struct buf *b, struct ck_proc *p);
+int	ck_mm_write_pages(struct ck_stream *s, uint32_t idx, struct ck_proc *p,
+	    uint64_t *npages, struct ckpt_err *e);
+int	ck_mm_prepare(struct ck_proc *p, struct ckpt_err *e);
+int	ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
+	    struct ckpt_err *e);
+int	ck_mm_restore_pages(struct ck_proc *p, uint64_t addr, const uint8_t *data,
+	    uint32_t npages, struct ckpt_err *e);
+int	ck_mm_restore_finish(struct ck_proc *p, int exe_fd, struct ckpt_err *e);
+uint64_t ck_proc_scratch(struct ck_proc *p);
+
+int	ck_task_collect(struct ck_proc *p, struct ckpt_err *e);
+int	ck_task_encode(struct buf *b, const struct ck_proc *p);
+int	ck_task_decode(struct buf *b, struct ck_proc *p);
+int	ck_task_check(const struct ck_image *im, struct ckpt_err *e);
+void	ck_task_prep(const struct ck_proc *p);	/* in the new process */
+int	ck_task_restore_creds(struct ck_proc *p, struct ckpt_err *e);
+
+int	ck_sig_collect(struct ck_proc *p, struct ckpt_err *e);
+int	ck_sig_encode(struct buf *b, const struct ck_proc *p);
+int	ck_sig_decode(struct buf *b, struct ck_proc *p);
+int	ck_sig_prep(const struct ck_proc *p);	/* in the new process */
+int	ck_sig_thread_collect(pid_t tid, struct ck_thread *t, struct ckpt_err *e);
+
+int	ck_threads_freeze(pid_t root, struct ck_image *im, struct ckpt_err *e);
+void	ck_threads_release(struct ck_image *im, int kill_them);
+int	ck_threads_collect(struct ck_proc *p, struct ckpt_err *e);
+int	ck_thread_encode(struct buf *b, const struct ck_thread *t);
+int	ck_thread_decode(struct buf *b, struct ck_thread *t);
+int	ck_threads_restore(struct ck_proc *p, int same_pid, struct ckpt_err *e);
+int	ck_threads_finish(struct ck_proc *p, struct ckpt_err *e);
+
+int	ck_files_collect(struct ck_image *im, struct ckpt_err *e);
+int	ck_files_encode(struct buf *b, const struct ck_proc *p);
+int	ck_files_decode(struct buf *b, struct ck_proc *p, uint32_t ndesc);
+int	ck_descs_encode(struct buf *b, const struct ck_image *im);
+int	ck_descs_decode(struct buf *b, struct ck_image *im);
+int	ck_pipe_encode(struct buf *b, const struct ck_pipe *pp);
+int	ck_pipe_decode(struct buf *b, struct ck_pipe *pp);
+/* In the root's new process: open every description at fd >= base. */
+int	ck_files_open_all(struct ck_image *im, const int stdio[3], int base);
+/* In each new process: put its fds in place. */
+int	ck_files_install(const struct ck_image *im, const struct ck_proc *p);
+
+/* fd-reg.c, fd-pipe.c, fd-tty.c: one kind of description each. */
+int	ck_fd_reg_collect(struct ck_desc *d, int fd, const char *link,
+	    struct ckpt_err *e);
+int	ck_fd_reg_open(const struct ck_desc *d);
+int	ck_fd_pipe_collect(struct ck_image *im, struct ck_desc *d, int fd,
+	    struct ckpt_err *e);
+int	ck_fd_pipe_data(struct ck_pipe *pp, int rfd, struct ckpt_err *e);
+int	ck_fd_pipe_create(struct ck_pipe *pp);
+int	ck_fd_tty_is(dev_t rdev);
+int	ck_fd_dev_ok(dev_t rdev);
+
+/* util */
+int	ck_read_file(const char *path, char **datap, size_t *lenp);
+int	ck_write_all(int fd, const void *p, size_t n);
+int	ck_read_all(int fd, void *p, size_t n);	/* SS_ERR_SHORT at EOF */
+uint64_t ck_now_ns(void);
+
+#endif

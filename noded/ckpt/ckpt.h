@@ -1,0 +1,97 @@
+/*
+ * ckpt.h: the public API of the checkpoint engine (libckpt.a).
+ *
+ * The engine freezes a process tree with ptrace, writes its state as one
+ * stream (the image, see image.h for the format) to a file descriptor, and
+ * re-creates the tree from such a stream in new processes.  It is used by
+ * sckpt(1) and, for migration, by noded's workers.
+ *
+ * Every function returns 0 or a negative SS_ERR_* code (common/err.h) and
+ * never exits.  On failure a human reason (naming the resource, e.g.
+ * "pid 123 fd 4: socket:[5678]: sockets cannot be checkpointed") is left in
+ * the caller's struct ckpt_err, ready to print after "prog: ".
+ *
+ * The engine is not thread-safe and uses ptrace: call it from a process
+ * (noded forks a worker) whose threads do nothing else with ptrace.
+ */
+#ifndef SSHELL_CKPT_H
+#define SSHELL_CKPT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Why the last call failed; msg is always NUL-terminated. */
+struct ckpt_err {
+	char	msg[512];
+};
+
+/* Figures of one dump or restore (for benchmarks and smigrate's line). */
+struct ckpt_stats {
+	uint64_t	image_bytes;	/* bytes of image written or read */
+	uint64_t	pages;		/* pages with contents carried */
+	uint32_t	nprocs;		/* processes in the tree */
+	uint32_t	nthreads;	/* threads in the tree */
+	uint64_t	frozen_ns;	/* dump: from first stop to release/kill */
+};
+
+struct ckpt_dump_opts {
+	pid_t		 pid;		/* root of the tree to dump */
+	int		 out_fd;	/* the image is written here, once, in order */
+	int		 leave_running;	/* 1: the tree runs on after the dump;
+					   0: it is SIGKILLed once written */
+	const char	*freezer;	/* a cgroup directory holding the tree to
+					   freeze first, or NULL (not used yet) */
+};
+
+/*
+ * Dumps the tree rooted at o->pid to o->out_fd.  Anything the engine cannot
+ * carry is refused before anything is written, and the tree runs on
+ * untouched.  st may be NULL.  The caller keeps o->out_fd open and closes it.
+ */
+int	ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
+	    struct ckpt_err *e);
+
+struct ckpt_restore_opts {
+	int		 in_fd;		/* the image is read from here, once */
+	int		 same_pid;	/* 1: the dumped pids, or fail if taken */
+	int		 stdio[3];	/* fds standing for descriptors 0, 1, 2
+					   that led outside the dumped tree;
+					   -1: /dev/null.  The engine dups them,
+					   the caller keeps its own. */
+	int		 pidns_fd;	/* -1, or an fd of a PID namespace (from
+					   /proc/PID/ns/pid) to create the tree
+					   in; the caller's process must be able
+					   to setns(2) into it */
+	int		 stopped;	/* 1: leave the tree stopped under ptrace
+					   until ckpt_restore_run() */
+};
+
+/* A restored tree not yet released (opaque). */
+struct ckpt_restored;
+
+/*
+ * Re-creates the tree from o->in_fd as children of the calling process.
+ * A truncated, corrupt or foreign image is refused before any process is
+ * created or, for damage found in the page data, before any restored code
+ * runs (the half-made processes are killed).  On success *rp is a handle
+ * that the caller must pass to ckpt_restore_run() or ckpt_restore_abort(),
+ * which free it.  Unless o->stopped, the tree already runs and
+ * ckpt_restore_run() only frees the handle.
+ */
+int	ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
+	    struct ckpt_stats *st, struct ckpt_err *e);
+/* The pid of the restored root (in the caller's PID namespace). */
+pid_t	ckpt_restored_pid(const struct ckpt_restored *r);
+/* Lets a stopped tree run (detaches it) and frees r. */
+int	ckpt_restore_run(struct ckpt_restored *r, struct ckpt_err *e);
+/* Kills every process of a restored tree that was left stopped; frees r. */
+void	ckpt_restore_abort(struct ckpt_restored *r);
+
+/*
+ * Reads a whole image from fd, checks every section, and prints what it
+ * holds to out in readable form.  Returns as ckpt_restore would refuse.
+ */
+int	ckpt_info(int fd, FILE *out, struct ckpt_err *e);
+
+#endif

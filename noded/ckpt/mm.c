@@ -1,0 +1,825 @@
+/*
+ * mm.c: the address space of a process, dumped and restored.
+ *
+ * Dump: the mappings come from /proc/PID/maps; a mapping the engine does
+ * not know how to carry (SysV shared memory, a deleted file, a device,
+ * anything in brackets it does not know) refuses the dump.  The pages to
+ * carry are found with the PAGEMAP_SCAN ioctl (Linux 6.7+): present or
+ * swapped pages, and in private file mappings only the pages that were
+ * written (anonymous copies), so untouched memory costs nothing.  Pages
+ * are read with process_vm_readv (through /proc/PID/mem for mappings that
+ * are not readable), and in anonymous memory zero pages are left out.
+ *
+ * Restore, in the new process stopped under ptrace, by injected system
+ * calls: unregister the rseq area the new process inherited, unmap all
+ * but the vdso block, move the vdso block ([vvar] [vvar_vclock] [vdso])
+ * to the dumped addresses (the vdso code and glibc hold absolute
+ * addresses into it), map every area (files from their path, writable
+ * until its pages are in), write the pages with process_vm_writev, put the
+ * real protections back, and set the mm fields (code, data, brk, stack,
+ * arguments, environment, auxv and, for root, the exe link) with one
+ * prctl(PR_SET_MM_MAP), which needs only CAP_CHECKPOINT_RESTORE.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/prctl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ckpt-int.h"
+
+/* PAGEMAP_SCAN, from linux/fs.h of 6.7 (Debian 12's headers are older). */
+struct ck_page_region {
+	uint64_t	start;
+	uint64_t	end;
+	uint64_t	categories;
+};
+
+struct ck_pm_scan_arg {
+	uint64_t	size;
+	uint64_t	flags;
+	uint64_t	start;
+	uint64_t	end;
+	uint64_t	walk_end;
+	uint64_t	vec;
+	uint64_t	vec_len;
+	uint64_t	max_pages;
+	uint64_t	category_inverted;
+	uint64_t	category_mask;
+	uint64_t	category_anyof_mask;
+	uint64_t	return_mask;
+};
+_Static_assert(sizeof(struct ck_pm_scan_arg) == 96, "pm_scan_arg");
+
+#define CK_PAGEMAP_SCAN		_IOWR('f', 16, struct ck_pm_scan_arg)
+#define CK_PAGE_IS_PRESENT	(1ull << 1)
+#define CK_PAGE_IS_SWAPPED	(1ull << 2)
+#define CK_PAGE_IS_FILE		(1ull << 3)
+#define CK_PAGE_IS_PFNZERO	(1ull << 4)
+
+#ifndef PR_SET_MM_MAP
+#define PR_SET_MM_MAP		14
+#endif
+
+struct ck_prctl_mm_map {
+	uint64_t	start_code;
+	uint64_t	end_code;
+	uint64_t	start_data;
+	uint64_t	end_data;
+	uint64_t	start_brk;
+	uint64_t	brk;
+	uint64_t	start_stack;
+	uint64_t	arg_start;
+	uint64_t	arg_end;
+	uint64_t	env_start;
+	uint64_t	env_end;
+	uint64_t	auxv;
+	uint32_t	auxv_size;
+	uint32_t	exe_fd;
+};
+_Static_assert(sizeof(struct ck_prctl_mm_map) == 104, "prctl_mm_map");
+
+static const char *
+kind_name(uint32_t k)
+{
+	switch (k) {
+	case CK_VMA_ANON:		return "anon";
+	case CK_VMA_FILE_PRIV:		return "file";
+	case CK_VMA_FILE_SHARED:	return "file-shared";
+	case CK_VMA_SHMEM:		return "shmem";
+	case CK_VMA_VVAR:		return "vvar";
+	case CK_VMA_VVAR_VCLOCK:	return "vvar_vclock";
+	case CK_VMA_VDSO:		return "vdso";
+	default:			return "?";
+	}
+}
+
+/* Classifies one line of /proc/PID/maps; 1 to skip it, <0 to refuse. */
+static int
+vma_classify(pid_t pid, struct ck_vma *v, char shared, const char *path,
+    struct ckpt_err *e)
+{
+	struct stat st;
+	size_t pl = strlen(path);
+
+	if (path[0] == '\0') {
+		v->kind = shared == 's' ? CK_VMA_SHMEM : CK_VMA_ANON;
+		return 0;
+	}
+	if (strcmp(path, "[vsyscall]") == 0)
+		return 1;
+	if (strcmp(path, "[vvar]") == 0) {
+		v->kind = CK_VMA_VVAR;
+		return 0;
+	}
+	if (strcmp(path, "[vvar_vclock]") == 0) {
+		v->kind = CK_VMA_VVAR_VCLOCK;
+		return 0;
+	}
+	if (strcmp(path, "[vdso]") == 0) {
+		v->kind = CK_VMA_VDSO;
+		return 0;
+	}
+	if (strcmp(path, "[heap]") == 0) {
+		v->kind = CK_VMA_ANON;
+		v->flags |= CK_VMAF_HEAP;
+		return 0;
+	}
+	if (strcmp(path, "[stack]") == 0) {
+		v->kind = CK_VMA_ANON;
+		v->flags |= CK_VMAF_STACK | CK_VMAF_GROWSDOWN;
+		return 0;
+	}
+	if (strncmp(path, "[anon:", 6) == 0) {
+		v->kind = shared == 's' ? CK_VMA_SHMEM : CK_VMA_ANON;
+		return 0;
+	}
+	if (strncmp(path, "[anon_shmem:", 12) == 0 ||
+	    strcmp(path, "/dev/zero (deleted)") == 0) {
+		v->kind = shared == 's' ? CK_VMA_SHMEM : CK_VMA_ANON;
+		return 0;
+	}
+	if (strncmp(path, "/SYSV", 5) == 0)
+		return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: mapping at "
+		    "%#llx: SysV shared memory cannot be checkpointed", pid,
+		    (unsigned long long)v->start);
+	if (pl > 10 && strcmp(path + pl - 10, " (deleted)") == 0)
+		return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: mapping of "
+		    "a deleted file: %s", pid, path);
+	if (path[0] != '/')
+		return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: mapping at "
+		    "%#llx of %s cannot be checkpointed", pid,
+		    (unsigned long long)v->start, path);
+	if (stat(path, &st) == -1)
+		return ck_fail(e, SS_ERR_SYSTEM, "process %d: mapped file %s: "
+		    "%s", pid, path, strerror(errno));
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 5)) {
+		v->kind = shared == 's' ? CK_VMA_SHMEM : CK_VMA_ANON;
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: mapping of "
+		    "device or special file %s cannot be checkpointed", pid,
+		    path);
+	v->kind = shared == 's' ? CK_VMA_FILE_SHARED : CK_VMA_FILE_PRIV;
+	if ((v->path = strdup(path)) == NULL)
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	v->fsize = st.st_size;
+	v->fmtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull +
+	    st.st_mtim.tv_nsec;
+	return 0;
+}
+
+static int
+parse_maps(pid_t pid, struct ck_proc *p, struct ckpt_err *e)
+{
+	char path[64], *data, *line, *next, perms[8], *name;
+	unsigned long long start, end, off;
+	struct ck_vma *nv, v;
+	int n, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (ck_read_file(path, &data, NULL) != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	for (line = data; *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		n = 0;
+		if (sscanf(line, "%llx-%llx %7s %llx %*x:%*x %*u %n", &start,
+		    &end, perms, &off, &n) < 4 || n == 0) {
+			r = ck_fail(e, SS_ERR_BAD, "%s: cannot parse: %s",
+			    path, line);
+			break;
+		}
+		name = line + n;
+		memset(&v, 0, sizeof(v));
+		v.start = start;
+		v.end = end;
+		v.pgoff = off;
+		v.tfd = -1;
+		v.prot = (perms[0] == 'r' ? PROT_READ : 0) |
+		    (perms[1] == 'w' ? PROT_WRITE : 0) |
+		    (perms[2] == 'x' ? PROT_EXEC : 0);
+		if ((r = vma_classify(pid, &v, perms[3], name, e)) < 0)
+			break;
+		if (r == 1) {
+			r = 0;
+			continue;
+		}
+		if (p->nvma >= CK_MAX_VMAS) {
+			free(v.path);
+			r = ck_fail(e, SS_ERR_TOO_LONG, "too many mappings");
+			break;
+		}
+		if ((nv = realloc(p->vmas, (p->nvma + 1) * sizeof(*nv))) ==
+		    NULL) {
+			free(v.path);
+			r = ck_fail(e, SS_ERR_ALLOC, "out of memory");
+			break;
+		}
+		p->vmas = nv;
+		p->vmas[p->nvma++] = v;
+	}
+	free(data);
+	return r;
+}
+
+int
+ck_mm_collect(struct ck_proc *p, struct ckpt_err *e)
+{
+	char path[64], *data, *s;
+	size_t len;
+	unsigned long long f[52];
+	long off, ret;
+	uint64_t zero = 0;
+	uint32_t i;
+	int k, n;
+
+	if ((off = ck_arch_vdso_syscall_off()) < 0)
+		return ck_fail(e, SS_ERR_UNSUPPORTED, "no syscall instruction "
+		    "in the vdso");
+	if (parse_maps(p->pid, p, e) != 0)
+		return SS_ERR_UNSUPPORTED;
+	for (i = 0; i < p->nvma; i++)
+		if (p->vmas[i].kind == CK_VMA_VDSO)
+			p->sys_ip = p->vmas[i].start + off;
+	if (p->sys_ip == 0)
+		return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d has no vdso",
+		    p->pid);
+	/* The mm fields: /proc/PID/stat fields 26-28 and 45-51. */
+	snprintf(path, sizeof(path), "/proc/%d/stat", p->pid);
+	if (ck_read_file(path, &data, NULL) != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	if ((s = strrchr(data, ')')) == NULL) {
+		free(data);
+		return ck_fail(e, SS_ERR_BAD, "%s: cannot parse", path);
+	}
+	s += 2;
+	/* Field 3 (state) is a letter; fields 4.. are numbers. */
+	s = strchr(s, ' ');
+	for (k = 4; k <= 51 && s != NULL; k++) {
+		f[k] = strtoull(s + 1, &s, 10);
+		if (*s != ' ' && *s != '\n' && *s != '\0')
+			break;
+	}
+	free(data);
+	if (k <= 51)
+		return ck_fail(e, SS_ERR_BAD, "%s: cannot parse", path);
+	p->mm[0] = f[26];	/* start_code */
+	p->mm[1] = f[27];	/* end_code */
+	p->mm[2] = f[45];	/* start_data */
+	p->mm[3] = f[46];	/* end_data */
+	p->mm[4] = f[47];	/* start_brk */
+	p->mm[6] = f[28];	/* start_stack */
+	p->mm[7] = f[48];	/* arg_start */
+	p->mm[8] = f[49];	/* arg_end */
+	p->mm[9] = f[50];	/* env_start */
+	p->mm[10] = f[51];	/* env_end */
+	/* brk itself is not in /proc: ask the process. */
+	if (ck_inject(p->pid, p->sys_ip, SYS_brk, &zero, 1, &ret) != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "process %d: brk: %s", p->pid,
+		    strerror(errno));
+	p->mm[5] = (uint64_t)ret;
+	snprintf(path, sizeof(path), "/proc/%d/auxv", p->pid);
+	if (ck_read_file(path, &data, &len) != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	p->auxv = (uint8_t *)data;
+	p->auxv_len = len;
+	n = 0;
+	(void)n;
+	return 0;
+}
+
+int
+ck_mm_encode(struct buf *b, const struct ck_proc *p)
+{
+	const struct ck_vma *v;
+	uint32_t i;
+	int r;
+
+	for (i = 0; i < 11; i++)
+		if ((r = buf_put_u64(b, p->mm[i])) != 0)
+			return r;
+	if ((r = buf_put_string(b, p->auxv, p->auxv_len)) != 0 ||
+	    (r = buf_put_u32(b, p->nvma)) != 0)
+		return r;
+	for (i = 0; i < p->nvma; i++) {
+		v = &p->vmas[i];
+		if ((r = buf_put_u64(b, v->start)) != 0 ||
+		    (r = buf_put_u64(b, v->end)) != 0 ||
+		    (r = buf_put_u64(b, v->pgoff)) != 0 ||
+		    (r = buf_put_u32(b, v->kind)) != 0 ||
+		    (r = buf_put_u32(b, v->prot)) != 0 ||
+		    (r = buf_put_u32(b, v->flags)) != 0 ||
+		    (r = buf_put_cstring(b, v->path)) != 0 ||
+		    (r = buf_put_u64(b, v->fsize)) != 0 ||
+		    (r = buf_put_u64(b, v->fmtime)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+ck_mm_decode(struct buf *b, struct ck_proc *p)
+{
+	struct ck_vma *v;
+	size_t len;
+	uint32_t i, n;
+	int r;
+
+	for (i = 0; i < 11; i++)
+		if ((r = buf_get_u64(b, &p->mm[i])) != 0)
+			return r;
+	if ((r = buf_get_string(b, 4096, &p->auxv, &len)) != 0)
+		return r;
+	p->auxv_len = len;
+	if ((r = buf_get_u32(b, &n)) != 0)
+		return r;
+	if (n > CK_MAX_VMAS)
+		return SS_ERR_TOO_LONG;
+	if ((p->vmas = calloc(n ? n : 1, sizeof(*p->vmas))) == NULL)
+		return SS_ERR_ALLOC;
+	for (i = 0; i < n; i++) {
+		v = &p->vmas[i];
+		v->tfd = -1;
+		p->nvma = i + 1;
+		if ((r = buf_get_u64(b, &v->start)) != 0 ||
+		    (r = buf_get_u64(b, &v->end)) != 0 ||
+		    (r = buf_get_u64(b, &v->pgoff)) != 0 ||
+		    (r = buf_get_u32(b, &v->kind)) != 0 ||
+		    (r = buf_get_u32(b, &v->prot)) != 0 ||
+		    (r = buf_get_u32(b, &v->flags)) != 0 ||
+		    (r = buf_get_cstring(b, CK_PATH_MAX, &v->path)) != 0 ||
+		    (r = buf_get_u64(b, &v->fsize)) != 0 ||
+		    (r = buf_get_u64(b, &v->fmtime)) != 0)
+			return r;
+		if (v->start >= v->end || v->start % CK_PAGE != 0 ||
+		    v->end % CK_PAGE != 0 || v->kind < CK_VMA_ANON ||
+		    v->kind > CK_VMA_VDSO || (i > 0 &&
+		    v->start < p->vmas[i - 1].end))
+			return SS_ERR_BAD;
+		if (v->path[0] == '\0') {
+			free(v->path);
+			v->path = NULL;
+		}
+		if ((v->kind == CK_VMA_FILE_PRIV ||
+		    v->kind == CK_VMA_FILE_SHARED) && v->path == NULL)
+			return SS_ERR_BAD;
+	}
+	return 0;
+}
+
+static int
+page_is_zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	size_t i;
+
+	for (i = 0; i < CK_PAGE / 8; i += 4)
+		if ((w[i] | w[i + 1] | w[i + 2] | w[i + 3]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Reads [addr, addr+len) of p into dst. */
+static int
+read_mem(struct ck_proc *p, int memfd, const struct ck_vma *v, uint64_t addr,
+    uint8_t *dst, size_t len)
+{
+	struct iovec l, rm;
+	ssize_t n;
+
+	if (v->prot & PROT_READ) {
+		l.iov_base = dst;
+		l.iov_len = len;
+		rm.iov_base = (void *)addr;
+		rm.iov_len = len;
+		n = process_vm_readv(p->pid, &l, 1, &rm, 1, 0);
+	} else
+		n = pread(memfd, dst, len, (off_t)addr);
+	if (n != (ssize_t)len) {
+		if (n >= 0)
+			errno = EIO;
+		return SS_ERR_SYSTEM;
+	}
+	return 0;
+}
+
+/* Writes the pages of [start, end) that are worth carrying. */
+static int
+dump_range(struct ck_stream *s, uint32_t idx, struct ck_proc *p, int memfd,
+    const struct ck_vma *v, uint64_t start, uint64_t end, uint8_t *bufp,
+    uint64_t *npages, struct ckpt_err *e)
+{
+	uint64_t a, len, i, run;
+	int r, skipzero = v->kind == CK_VMA_ANON || v->kind == CK_VMA_SHMEM;
+
+	for (a = start; a < end; a += len) {
+		len = end - a;
+		if (len > CK_PAGES_MAX * CK_PAGE)
+			len = CK_PAGES_MAX * CK_PAGE;
+		if (read_mem(p, memfd, v, a, bufp, len) != 0)
+			return ck_fail(e, SS_ERR_SYSTEM, "process %d: reading "
+			    "%#llx: %s", p->pid, (unsigned long long)a,
+			    strerror(errno));
+		for (i = 0; i < len / CK_PAGE; ) {
+			if (skipzero && page_is_zero(bufp + i * CK_PAGE)) {
+				i++;
+				continue;
+			}
+			for (run = 1; i + run < len / CK_PAGE; run++)
+				if (skipzero && page_is_zero(bufp +
+				    (i + run) * CK_PAGE))
+					break;
+			if ((r = ck_write_pages(s, idx, a + i * CK_PAGE,
+			    bufp + i * CK_PAGE, run, e)) != 0)
+				return r;
+			*npages += run;
+			i += run;
+		}
+	}
+	return 0;
+}
+
+int
+ck_mm_write_pages(struct ck_stream *s, uint32_t idx, struct ck_proc *p,
+    uint64_t *npages, struct ckpt_err *e)
+{
+	struct ck_pm_scan_arg arg;
+	struct ck_page_region reg[512];
+	const struct ck_vma *v;
+	char path[64];
+	uint8_t *bufp;
+	uint64_t at;
+	long n, k;
+	uint32_t i;
+	int pmfd, memfd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", p->pid);
+	if ((pmfd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
+	if ((memfd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		close(pmfd);
+		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	}
+	if ((bufp = aligned_alloc(CK_PAGE, CK_PAGES_MAX * CK_PAGE)) == NULL) {
+		r = ck_fail(e, SS_ERR_ALLOC, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < p->nvma && r == 0; i++) {
+		v = &p->vmas[i];
+		if (v->kind != CK_VMA_ANON && v->kind != CK_VMA_FILE_PRIV &&
+		    v->kind != CK_VMA_SHMEM)
+			continue;
+		for (at = v->start; at < v->end && r == 0; ) {
+			memset(&arg, 0, sizeof(arg));
+			arg.size = sizeof(arg);
+			arg.start = at;
+			arg.end = v->end;
+			arg.vec = (uintptr_t)reg;
+			arg.vec_len = sizeof(reg) / sizeof(reg[0]);
+			arg.category_anyof_mask = CK_PAGE_IS_PRESENT |
+			    CK_PAGE_IS_SWAPPED;
+			if (v->kind == CK_VMA_FILE_PRIV) {
+				/* Only the written (copied) pages. */
+				arg.category_inverted = CK_PAGE_IS_FILE;
+				arg.category_mask = CK_PAGE_IS_FILE;
+			} else if (v->kind == CK_VMA_ANON) {
+				arg.category_inverted = CK_PAGE_IS_PFNZERO;
+				arg.category_mask = CK_PAGE_IS_PFNZERO;
+			}
+			arg.return_mask = arg.category_anyof_mask |
+			    arg.category_mask;
+			n = ioctl(pmfd, CK_PAGEMAP_SCAN, &arg);
+			if (n < 0) {
+				r = ck_fail(e, SS_ERR_SYSTEM, "process %d: "
+				    "PAGEMAP_SCAN: %s", p->pid,
+				    strerror(errno));
+				break;
+			}
+			for (k = 0; k < n && r == 0; k++)
+				r = dump_range(s, idx, p, memfd, v,
+				    reg[k].start, reg[k].end, bufp, npages, e);
+			if (arg.walk_end <= at)
+				break;
+			at = arg.walk_end;
+		}
+	}
+ out:
+	free(bufp);
+	close(memfd);
+	close(pmfd);
+	return r;
+}
+
+/* Runs one syscall in p's leader; returns its result or sets e. */
+static int
+sys(struct ck_proc *p, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+    uint64_t a3, uint64_t a4, uint64_t a5, long *retp, const char *what,
+    struct ckpt_err *e)
+{
+	uint64_t a[6] = { a0, a1, a2, a3, a4, a5 };
+	long ret;
+
+	if (ck_inject(p->thr[0].ntid, p->sys_ip, nr, a, 6, &ret) != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "process %d: %s: %s", p->npid,
+		    what, strerror(errno));
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return ck_fail(e, SS_ERR_SYSTEM, "process %d: %s: %s", p->npid,
+		    what, strerror(errno));
+	}
+	if (retp != NULL)
+		*retp = ret;
+	return 0;
+}
+
+struct block {
+	uint64_t	start[3];
+	uint64_t	size[3];
+};
+
+/* The vdso block of process pid now (kinds VVAR, VVAR_VCLOCK, VDSO). */
+static int
+cur_block(pid_t pid, struct block *bl, struct ck_proc *tmp,
+    struct ckpt_err *e)
+{
+	uint32_t i;
+	int r;
+
+	memset(tmp, 0, sizeof(*tmp));
+	memset(bl, 0, sizeof(*bl));
+	if ((r = parse_maps(pid, tmp, e)) != 0)
+		return r;
+	for (i = 0; i < tmp->nvma; i++) {
+		int k = (int)tmp->vmas[i].kind - CK_VMA_VVAR;
+
+		if (k >= 0 && k < 3) {
+			bl->start[k] = tmp->vmas[i].start;
+			bl->size[k] = tmp->vmas[i].end - tmp->vmas[i].start;
+		}
+	}
+	return 0;
+}
+
+static void
+free_tmp(struct ck_proc *tmp)
+{
+	uint32_t i;
+
+	for (i = 0; i < tmp->nvma; i++)
+		free(tmp->vmas[i].path);
+	free(tmp->vmas);
+}
+
+static int
+overlaps(uint64_t a, uint64_t al, uint64_t b, uint64_t bl)
+{
+	return a < b + bl && b < a + al;
+}
+
+int
+ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
+    struct ckpt_err *e)
+{
+	struct {
+		uint64_t ptr;
+		uint32_t len, sig, flags, pad;
+	} rc;
+	struct block cur, want;
+	struct ck_proc tmp;
+	const struct ck_vma *v;
+	uint64_t lo, hi, tmpbase, prot, flags;
+	long off, ret;
+	uint32_t i;
+	int k, r, moved = 0;
+
+	(void)im;
+	if ((off = ck_arch_vdso_syscall_off()) < 0)
+		return ck_fail(e, SS_ERR_UNSUPPORTED, "no syscall instruction "
+		    "in the vdso");
+	if ((r = cur_block(p->npid, &cur, &tmp, e)) != 0)
+		return r;
+	p->sys_ip = cur.start[2] + off;
+	memset(&want, 0, sizeof(want));
+	for (i = 0; i < p->nvma; i++) {
+		k = (int)p->vmas[i].kind - CK_VMA_VVAR;
+		if (k >= 0 && k < 3) {
+			want.start[k] = p->vmas[i].start;
+			want.size[k] = p->vmas[i].end - p->vmas[i].start;
+		}
+	}
+	for (k = 0; k < 3; k++)
+		if (want.size[k] != cur.size[k] || cur.size[k] == 0) {
+			free_tmp(&tmp);
+			return ck_fail(e, SS_ERR_UNSUPPORTED, "the vdso block "
+			    "of this kernel differs from the image's");
+		}
+	/* 1. The inherited rseq area goes away with the memory. */
+	memset(&rc, 0, sizeof(rc));
+	if (ptrace(0x420f, p->thr[0].ntid, (void *)sizeof(rc), &rc) == 0 &&
+	    rc.ptr != 0 && (r = sys(p, SYS_rseq, rc.ptr, rc.len, 1, rc.sig, 0,
+	    0, NULL, "rseq unregister", e)) != 0) {
+		free_tmp(&tmp);
+		return r;
+	}
+	/* 2. Everything but the vdso block. */
+	lo = cur.start[0];
+	hi = cur.start[2] + cur.size[2];
+	for (i = 0; i < tmp.nvma; i++) {
+		v = &tmp.vmas[i];
+		if (v->kind >= CK_VMA_VVAR)
+			continue;
+		if ((r = sys(p, SYS_munmap, v->start, v->end - v->start, 0, 0,
+		    0, 0, NULL, "munmap", e)) != 0) {
+			free_tmp(&tmp);
+			return r;
+		}
+	}
+	free_tmp(&tmp);
+	/* 3. The vdso block to its old address, through a free spot if the
+	 * old and new places overlap. */
+	if (want.start[0] != cur.start[0]) {
+		if (overlaps(lo, hi - lo, want.start[0], hi - lo)) {
+			tmpbase = (want.start[0] > lo ? want.start[0] : lo) +
+			    (1ull << 30);
+			for (k = 0; k < 3; k++) {
+				if ((r = sys(p, SYS_mremap, cur.start[k],
+				    cur.size[k], cur.size[k], MREMAP_MAYMOVE |
+				    MREMAP_FIXED, tmpbase + (cur.start[k] - lo),
+				    0, NULL, "mremap vdso", e)) != 0)
+					return r;
+				cur.start[k] = tmpbase + (cur.start[k] - lo);
+			}
+			p->sys_ip = cur.start[2] + off;
+		}
+		for (k = 0; k < 3; k++)
+			if ((r = sys(p, SYS_mremap, cur.start[k], cur.size[k],
+			    cur.size[k], MREMAP_MAYMOVE | MREMAP_FIXED,
+			    want.start[k], 0, NULL, "mremap vdso", e)) != 0)
+				return r;
+		moved = 1;
+	}
+	p->sys_ip = want.start[2] + off;
+	(void)moved;
+	/* 4. Every area, writable while its pages come in. */
+	for (i = 0; i < p->nvma; i++) {
+		v = &p->vmas[i];
+		prot = v->prot;
+		switch (v->kind) {
+		case CK_VMA_ANON:
+			flags = MAP_PRIVATE | MAP_ANONYMOUS;
+			if (v->flags & CK_VMAF_GROWSDOWN)
+				flags |= MAP_GROWSDOWN;
+			prot |= PROT_READ | PROT_WRITE;
+			break;
+		case CK_VMA_SHMEM:
+			flags = MAP_SHARED | MAP_ANONYMOUS;
+			prot |= PROT_READ | PROT_WRITE;
+			break;
+		case CK_VMA_FILE_PRIV:
+			flags = MAP_PRIVATE;
+			prot |= PROT_READ | PROT_WRITE;
+			break;
+		case CK_VMA_FILE_SHARED:
+			flags = MAP_SHARED;
+			break;
+		default:
+			continue;
+		}
+		if ((r = sys(p, SYS_mmap, v->start, v->end - v->start, prot,
+		    flags | MAP_FIXED, v->tfd < 0 ? (uint64_t)-1 :
+		    (uint64_t)v->tfd, v->pgoff, &ret, v->path ? v->path :
+		    kind_name(v->kind), e)) != 0)
+			return r;
+		if ((uint64_t)ret != v->start)
+			return ck_fail(e, SS_ERR_INTERNAL, "process %d: mmap "
+			    "at %#llx landed at %#lx", p->npid,
+			    (unsigned long long)v->start, ret);
+	}
+	return 0;
+}
+
+int
+ck_mm_restore_pages(struct ck_proc *p, uint64_t addr, const uint8_t *data,
+    uint32_t npages, struct ckpt_err *e)
+{
+	uint64_t end = addr + (uint64_t)npages * CK_PAGE;
+	const struct ck_vma *v = NULL;
+	struct iovec l, rm;
+	uint32_t lo = 0, hi = p->nvma, mid;
+
+	/* Binary search: the vmas are sorted and disjoint. */
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (p->vmas[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < p->nvma)
+		v = &p->vmas[lo];
+	if (v == NULL || addr < v->start || end > v->end || end < addr ||
+	    (v->kind != CK_VMA_ANON && v->kind != CK_VMA_FILE_PRIV &&
+	    v->kind != CK_VMA_SHMEM))
+		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: pages at "
+		    "%#llx outside any mapping", (unsigned long long)addr);
+	l.iov_base = (void *)data;
+	l.iov_len = end - addr;
+	rm.iov_base = (void *)addr;
+	rm.iov_len = end - addr;
+	if (process_vm_writev(p->npid, &l, 1, &rm, 1, 0) !=
+	    (ssize_t)(end - addr))
+		return ck_fail(e, SS_ERR_SYSTEM, "process %d: writing pages at "
+		    "%#llx: %s", p->npid, (unsigned long long)addr,
+		    strerror(errno));
+	return 0;
+}
+
+uint64_t
+ck_proc_scratch(struct ck_proc *p)
+{
+	return p->scratch;
+}
+
+int
+ck_mm_restore_finish(struct ck_proc *p, int exe_fd, struct ckpt_err *e)
+{
+	struct ck_prctl_mm_map mm;
+	const struct ck_vma *v;
+	struct iovec l[2], rm;
+	long ret;
+	uint32_t i;
+	int r;
+
+	for (i = 0; i < p->nvma; i++) {
+		v = &p->vmas[i];
+		if (v->kind != CK_VMA_ANON && v->kind != CK_VMA_FILE_PRIV &&
+		    v->kind != CK_VMA_SHMEM)
+			continue;
+		if (v->prot == (PROT_READ | PROT_WRITE) ||
+		    v->prot == (PROT_READ | PROT_WRITE | PROT_EXEC))
+			continue;
+		if ((r = sys(p, SYS_mprotect, v->start, v->end - v->start,
+		    v->prot, 0, 0, 0, NULL, "mprotect", e)) != 0)
+			return r;
+	}
+	/* A page for the arguments of the calls to come. */
+	if ((r = sys(p, SYS_mmap, 0, CK_PAGE * 2, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0, &ret,
+	    "mmap scratch", e)) != 0)
+		return r;
+	p->scratch = (uint64_t)ret;
+	memset(&mm, 0, sizeof(mm));
+	mm.start_code = p->mm[0];
+	mm.end_code = p->mm[1];
+	mm.start_data = p->mm[2];
+	mm.end_data = p->mm[3];
+	mm.start_brk = p->mm[4];
+	mm.brk = p->mm[5];
+	mm.start_stack = p->mm[6];
+	mm.arg_start = p->mm[7];
+	mm.arg_end = p->mm[8];
+	mm.env_start = p->mm[9];
+	mm.env_end = p->mm[10];
+	mm.auxv = p->scratch + CK_PAGE;
+	mm.auxv_size = p->auxv_len;
+	mm.exe_fd = exe_fd < 0 ? (uint32_t)-1 : (uint32_t)exe_fd;
+	if (p->auxv_len > CK_PAGE)
+		return ck_fail(e, SS_ERR_BAD, "auxv too long");
+	l[0].iov_base = &mm;
+	l[0].iov_len = sizeof(mm);
+	rm.iov_base = (void *)p->scratch;
+	rm.iov_len = sizeof(mm);
+	if (process_vm_writev(p->npid, l, 1, &rm, 1, 0) != sizeof(mm))
+		return ck_fail(e, SS_ERR_SYSTEM, "scratch: %s",
+		    strerror(errno));
+	l[0].iov_base = p->auxv;
+	l[0].iov_len = p->auxv_len;
+	rm.iov_base = (void *)(p->scratch + CK_PAGE);
+	rm.iov_len = p->auxv_len;
+	if (p->auxv_len > 0 && process_vm_writev(p->npid, l, 1, &rm, 1, 0) !=
+	    (ssize_t)p->auxv_len)
+		return ck_fail(e, SS_ERR_SYSTEM, "scratch: %s",
+		    strerror(errno));
+	return sys(p, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, p->scratch,
+	    sizeof(mm), 0, 0, NULL, "prctl(PR_SET_MM_MAP)", e);
+}

@@ -1,0 +1,361 @@
+/*
+ * task.c: the process-wide state that is not memory, files or signals:
+ * ids (pid, parent, process group, session), credentials, cwd, umask,
+ * rlimits, personality, no_new_privs, comm and the exe link.
+ *
+ * Refusals made here: a seccomp filter, POSIX timers.
+ *
+ * Privileges (ck_task_check, before anything is created): an image never
+ * restores with more privilege than the person restoring it has.  A
+ * restorer who is not root must be every uid and gid of the image, have
+ * the same supplementary groups, and hard rlimits above its own are
+ * refused for everyone who lacks CAP_SYS_RESOURCE.  Credentials are set
+ * last (ck_task_restore_creds), in every thread, after everything that
+ * needs privilege; until then the new processes run as the restorer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ckpt-int.h"
+
+static int
+read_link(pid_t pid, const char *what, char **out, struct ckpt_err *e)
+{
+	char path[64], buf[CK_PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	if ((n = readlink(path, buf, sizeof(buf) - 1)) == -1)
+		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	buf[n] = '\0';
+	if ((*out = strdup(buf)) == NULL)
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	return 0;
+}
+
+int
+ck_task_collect(struct ck_proc *p, struct ckpt_err *e)
+{
+	char path[64], line[1024], *s, *data;
+	FILE *f;
+	size_t len;
+	int r, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", p->pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "Uid:", 4) == 0)
+			sscanf(line + 4, "%u %u %u", &p->uid[0], &p->uid[1],
+			    &p->uid[2]);
+		else if (strncmp(line, "Gid:", 4) == 0)
+			sscanf(line + 4, "%u %u %u", &p->gid[0], &p->gid[1],
+			    &p->gid[2]);
+		else if (strncmp(line, "Umask:", 6) == 0)
+			p->umask = strtoul(line + 6, NULL, 8);
+		else if (strncmp(line, "NoNewPrivs:", 11) == 0)
+			p->no_new_privs = strtoul(line + 11, NULL, 10);
+		else if (strncmp(line, "PPid:", 5) == 0)
+			p->ppid = strtol(line + 5, NULL, 10);
+		else if (strncmp(line, "Seccomp:", 8) == 0 &&
+		    strtol(line + 8, NULL, 10) != 0) {
+			fclose(f);
+			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: "
+			    "a seccomp filter cannot be checkpointed", p->pid);
+		} else if (strncmp(line, "Groups:", 7) == 0) {
+			char *tok, *save;
+
+			for (tok = strtok_r(line + 7, " \t\n", &save);
+			    tok != NULL; tok = strtok_r(NULL, " \t\n", &save)) {
+				uint32_t *ng = realloc(p->groups,
+				    (p->ngroups + 1) * sizeof(*ng));
+
+				if (ng == NULL) {
+					fclose(f);
+					return ck_fail(e, SS_ERR_ALLOC,
+					    "out of memory");
+				}
+				p->groups = ng;
+				ng[p->ngroups++] = strtoul(tok, NULL, 10);
+			}
+		}
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/timers", p->pid);
+	if (ck_read_file(path, &data, &len) == 0) {
+		free(data);
+		if (len > 0)
+			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: "
+			    "POSIX timers cannot be checkpointed", p->pid);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", p->pid);
+	if (ck_read_file(path, &data, NULL) != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	if ((s = strrchr(data, ')')) == NULL || sscanf(s + 2, "%*c %*d %d %d",
+	    &p->pgid, &p->sid) != 2) {
+		free(data);
+		return ck_fail(e, SS_ERR_BAD, "%s: cannot parse", path);
+	}
+	free(data);
+	snprintf(path, sizeof(path), "/proc/%d/personality", p->pid);
+	if (ck_read_file(path, &data, NULL) == 0) {
+		p->personality = strtoul(data, NULL, 16);
+		free(data);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/comm", p->pid);
+	if (ck_read_file(path, &data, &len) != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	if (len > 0 && data[len - 1] == '\n')
+		data[len - 1] = '\0';
+	snprintf(p->comm, sizeof(p->comm), "%s", data);
+	free(data);
+	if ((r = read_link(p->pid, "cwd", &p->cwd, e)) != 0 ||
+	    (r = read_link(p->pid, "exe", &p->exe, e)) != 0)
+		return r;
+	len = strlen(p->exe);
+	if (len > 10 && strcmp(p->exe + len - 10, " (deleted)") == 0)
+		return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: its "
+		    "program %s was deleted", p->pid, p->exe);
+	for (i = 0; i < CK_NRLIMIT; i++)
+		if (prlimit(p->pid, i, NULL, &p->rlim[i]) == -1)
+			return ck_fail(e, SS_ERR_SYSTEM, "process %d: "
+			    "prlimit: %s", p->pid, strerror(errno));
+	p->dumpable = 1;
+	return 0;
+}
+
+int
+ck_task_encode(struct buf *b, const struct ck_proc *p)
+{
+	uint32_t i;
+	int r;
+
+	if ((r = buf_put_u32(b, p->pid)) != 0 ||
+	    (r = buf_put_u32(b, p->ppid)) != 0 ||
+	    (r = buf_put_u32(b, p->pgid)) != 0 ||
+	    (r = buf_put_u32(b, p->sid)) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)p->parent)) != 0)
+		return r;
+	for (i = 0; i < 3; i++)
+		if ((r = buf_put_u32(b, p->uid[i])) != 0 ||
+		    (r = buf_put_u32(b, p->gid[i])) != 0)
+			return r;
+	if ((r = buf_put_u32(b, p->ngroups)) != 0)
+		return r;
+	for (i = 0; i < p->ngroups; i++)
+		if ((r = buf_put_u32(b, p->groups[i])) != 0)
+			return r;
+	if ((r = buf_put_u32(b, p->umask)) != 0 ||
+	    (r = buf_put_u32(b, p->personality)) != 0 ||
+	    (r = buf_put_u32(b, p->no_new_privs)) != 0 ||
+	    (r = buf_put_u32(b, p->dumpable)) != 0 ||
+	    (r = buf_put_cstring(b, p->cwd)) != 0 ||
+	    (r = buf_put_cstring(b, p->exe)) != 0 ||
+	    (r = buf_put_cstring(b, p->comm)) != 0 ||
+	    (r = buf_put_u32(b, p->nthr)) != 0)
+		return r;
+	for (i = 0; i < CK_NRLIMIT; i++)
+		if ((r = buf_put_u64(b, p->rlim[i].rlim_cur)) != 0 ||
+		    (r = buf_put_u64(b, p->rlim[i].rlim_max)) != 0)
+			return r;
+	return ck_sig_encode(b, p);
+}
+
+int
+ck_task_decode(struct buf *b, struct ck_proc *p)
+{
+	uint32_t v[5], i;
+	char *comm = NULL;
+	int r;
+
+	for (i = 0; i < 5; i++)
+		if ((r = buf_get_u32(b, &v[i])) != 0)
+			return r;
+	p->pid = v[0];
+	p->ppid = v[1];
+	p->pgid = v[2];
+	p->sid = v[3];
+	p->parent = (int32_t)v[4];
+	for (i = 0; i < 3; i++)
+		if ((r = buf_get_u32(b, &p->uid[i])) != 0 ||
+		    (r = buf_get_u32(b, &p->gid[i])) != 0)
+			return r;
+	if ((r = buf_get_u32(b, &p->ngroups)) != 0)
+		return r;
+	if (p->ngroups > 65536)
+		return SS_ERR_TOO_LONG;
+	if ((p->groups = calloc(p->ngroups + 1, sizeof(uint32_t))) == NULL)
+		return SS_ERR_ALLOC;
+	for (i = 0; i < p->ngroups; i++)
+		if ((r = buf_get_u32(b, &p->groups[i])) != 0)
+			return r;
+	if ((r = buf_get_u32(b, &p->umask)) != 0 ||
+	    (r = buf_get_u32(b, &p->personality)) != 0 ||
+	    (r = buf_get_u32(b, &p->no_new_privs)) != 0 ||
+	    (r = buf_get_u32(b, &p->dumpable)) != 0 ||
+	    (r = ck_get_str(b, &p->cwd)) != 0 ||
+	    (r = ck_get_str(b, &p->exe)) != 0 ||
+	    (r = buf_get_cstring(b, 16, &comm)) != 0)
+		return r;
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	free(comm);
+	if ((r = buf_get_u32(b, &p->nthr)) != 0)
+		return r;
+	if (p->nthr == 0 || p->nthr > CK_MAX_THREADS)
+		return SS_ERR_BAD;
+	for (i = 0; i < CK_NRLIMIT; i++) {
+		uint64_t c, m;
+
+		if ((r = buf_get_u64(b, &c)) != 0 ||
+		    (r = buf_get_u64(b, &m)) != 0)
+			return r;
+		p->rlim[i].rlim_cur = c;
+		p->rlim[i].rlim_max = m;
+	}
+	return ck_sig_decode(b, p);
+}
+
+static int
+have_cap(int cap)
+{
+	char line[256];
+	FILE *f;
+	uint64_t eff = 0;
+
+	if ((f = fopen("/proc/self/status", "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "CapEff:", 7) == 0)
+			eff = strtoull(line + 7, NULL, 16);
+	fclose(f);
+	return (eff >> cap) & 1;
+}
+
+int
+ck_task_check(const struct ck_image *im, struct ckpt_err *e)
+{
+	const struct ck_proc *p;
+	struct rlimit mine;
+	gid_t groups[1024];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	int ng, i, k, res = have_cap(24 /* CAP_SYS_RESOURCE */);
+	uint32_t j, n;
+
+	ng = getgroups(1024, groups);
+	for (j = 0; j < im->nproc; j++) {
+		p = &im->procs[j];
+		for (i = 0; i < CK_NRLIMIT && !res; i++) {
+			if (getrlimit(i, &mine) == -1)
+				continue;
+			if (p->rlim[i].rlim_max > mine.rlim_max)
+				return ck_fail(e, SS_ERR_PERM, "process %d: "
+				    "hard limit %d (%llu) above yours (%llu)",
+				    p->pid, i,
+				    (unsigned long long)p->rlim[i].rlim_max,
+				    (unsigned long long)mine.rlim_max);
+		}
+		if (uid == 0)
+			continue;
+		for (i = 0; i < 3; i++)
+			if (p->uid[i] != uid || p->gid[i] != gid)
+				return ck_fail(e, SS_ERR_PERM, "process %d ran "
+				    "as uid %u gid %u; only root can restore "
+				    "it", p->pid, p->uid[1], p->gid[1]);
+		for (n = 0; n < p->ngroups; n++) {
+			for (k = 0; k < ng; k++)
+				if ((gid_t)p->groups[n] == groups[k])
+					break;
+			if (k == ng)
+				return ck_fail(e, SS_ERR_PERM, "process %d: "
+				    "group %u is not yours", p->pid,
+				    p->groups[n]);
+		}
+	}
+	return 0;
+}
+
+/* In the new process (before its memory is replaced); exits on error. */
+void
+ck_task_prep(const struct ck_proc *p)
+{
+	int i;
+
+	umask(p->umask);
+	if (chdir(p->cwd) == -1)
+		_exit(120);
+	if (personality(p->personality) == -1)
+		_exit(121);
+	for (i = 0; i < CK_NRLIMIT; i++)
+		if (setrlimit(i, &p->rlim[i]) == -1)
+			_exit(122);
+	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		_exit(123);
+}
+
+static int
+run(struct ck_proc *p, pid_t tid, long nr, uint64_t a0, uint64_t a1,
+    uint64_t a2, const char *what, struct ckpt_err *e)
+{
+	uint64_t a[3] = { a0, a1, a2 };
+	long ret;
+
+	if (ck_inject(tid, p->sys_ip, nr, a, 3, &ret) != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "thread %d: %s: %s", tid, what,
+		    strerror(errno));
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return ck_fail(e, SS_ERR_SYSTEM, "thread %d: %s: %s", tid,
+		    what, strerror(errno));
+	}
+	return 0;
+}
+
+int
+ck_task_restore_creds(struct ck_proc *p, struct ckpt_err *e)
+{
+	struct iovec l, rm;
+	uint32_t i;
+	int r;
+
+	if (geteuid() != 0)
+		return 0;	/* checked: the image has our credentials */
+	if (p->ngroups > 0) {
+		l.iov_base = p->groups;
+		l.iov_len = p->ngroups * sizeof(uint32_t);
+		rm.iov_base = (void *)(p->scratch + 2048);
+		rm.iov_len = l.iov_len;
+		if (l.iov_len > 2048 || process_vm_writev(p->npid, &l, 1, &rm,
+		    1, 0) != (ssize_t)l.iov_len)
+			return ck_fail(e, SS_ERR_SYSTEM, "scratch: %s",
+			    strerror(errno));
+	}
+	for (i = 0; i < p->nthr; i++) {
+		pid_t t = p->thr[i].ntid;
+
+		if ((r = run(p, t, SYS_setgroups, p->ngroups, p->scratch + 2048,
+		    0, "setgroups", e)) != 0 ||
+		    (r = run(p, t, SYS_setresgid, p->gid[0], p->gid[1],
+		    p->gid[2], "setresgid", e)) != 0 ||
+		    (r = run(p, t, SYS_setresuid, p->uid[0], p->uid[1],
+		    p->uid[2], "setresuid", e)) != 0)
+			return r;
+	}
+	return run(p, p->thr[0].ntid, SYS_prctl, PR_SET_DUMPABLE, p->dumpable,
+	    0, "prctl(PR_SET_DUMPABLE)", e);
+}

@@ -1,0 +1,601 @@
+/*
+ * threads.c: freezing a process tree, and the threads of each process.
+ *
+ * Freeze: PTRACE_SEIZE and PTRACE_INTERRUPT every thread of the root, then
+ * of every child found (by PPid in /proc), again and again until a round
+ * finds no new thread and no new child: a thread stopped in its interrupt
+ * trap can no longer clone or fork, so the loop ends.  A signal being
+ * delivered when we interrupt is let through (the handler runs before the
+ * trap); pending signals stay pending.  Nothing else changes, so a refused
+ * dump just detaches and the tree runs on.
+ *
+ * Per thread the image carries registers (arch/), rseq, robust list,
+ * clear_child_tid, sigaltstack, blocked mask, pending signals and comm.
+ * Two of them are not visible from outside and are read by injecting
+ * prctl(PR_GET_TID_ADDRESS) and sigaltstack(NULL, &old) into the thread,
+ * with the result written below its stack pointer (beyond the red zone)
+ * and the bytes there put back afterwards.
+ *
+ * Restore: the leader exists (restore.c makes it); every other thread is
+ * made by injecting clone3(CLONE_THREAD...) into the leader (set_tid with
+ * --same-pid), then each thread gets its per-thread state by injection and
+ * finally its registers.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ckpt-int.h"
+
+#ifndef PTRACE_GET_RSEQ_CONFIGURATION
+#define PTRACE_GET_RSEQ_CONFIGURATION	0x420f
+#endif
+
+struct rseq_conf {
+	uint64_t	ptr;
+	uint32_t	len;
+	uint32_t	sig;
+	uint32_t	flags;
+	uint32_t	pad;
+};
+
+int
+ck_seize(pid_t tid, int opts, struct ckpt_err *e)
+{
+	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(long)opts) == -1)
+		return ck_fail(e, errno == EPERM ? SS_ERR_PERM : SS_ERR_SYSTEM,
+		    "thread %d: cannot trace it: %s", tid, strerror(errno));
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) == -1)
+		return ck_fail(e, SS_ERR_SYSTEM, "thread %d: PTRACE_INTERRUPT: "
+		    "%s", tid, strerror(errno));
+	return ck_wait_stop(tid, e);
+}
+
+int
+ck_wait_stop(pid_t tid, struct ckpt_err *e)
+{
+	int st;
+
+	for (;;) {
+		if (waitpid(tid, &st, __WALL) == -1) {
+			if (errno == EINTR)
+				continue;
+			return ck_fail(e, SS_ERR_SYSTEM, "thread %d: wait: %s",
+			    tid, strerror(errno));
+		}
+		if (!WIFSTOPPED(st))
+			return ck_fail(e, SS_ERR_NOT_FOUND, "thread %d exited "
+			    "while being frozen", tid);
+		if ((st >> 16) == PTRACE_EVENT_STOP)
+			return 0;
+		if ((st >> 16) == 0) {
+			/* A signal on its way: let it be delivered. */
+			if (ptrace(PTRACE_CONT, tid, NULL,
+			    (void *)(long)WSTOPSIG(st)) == -1)
+				return ck_fail(e, SS_ERR_SYSTEM, "thread %d: "
+				    "PTRACE_CONT: %s", tid, strerror(errno));
+			continue;
+		}
+		if (ptrace(PTRACE_CONT, tid, NULL, NULL) == -1)
+			return ck_fail(e, SS_ERR_SYSTEM, "thread %d: PTRACE_CONT: "
+			    "%s", tid, strerror(errno));
+	}
+}
+
+/* A value from /proc/PID/status, e.g. "TracerPid:"; -1 if absent. */
+static long
+status_field(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	FILE *f;
+	long v = -1;
+	size_t kl = strlen(key);
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, key, kl) == 0) {
+			v = strtol(line + kl, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static int
+proc_add(struct ck_image *im, pid_t pid, int32_t parent, struct ckpt_err *e)
+{
+	struct ck_proc *np;
+
+	if (im->nproc >= CK_MAX_PROCS)
+		return ck_fail(e, SS_ERR_TOO_LONG, "too many processes");
+	np = realloc(im->procs, (im->nproc + 1) * sizeof(*np));
+	if (np == NULL)
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	im->procs = np;
+	memset(&np[im->nproc], 0, sizeof(*np));
+	np[im->nproc].pid = pid;
+	np[im->nproc].parent = parent;
+	im->nproc++;
+	return 0;
+}
+
+static int
+thread_known(const struct ck_proc *p, pid_t tid)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->nthr; i++)
+		if (p->thr[i].tid == tid)
+			return 1;
+	return 0;
+}
+
+/* Seizes the threads of p not seized yet; *newp counts them. */
+static int
+freeze_threads(struct ck_proc *p, int *newp, struct ckpt_err *e)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+	pid_t tid;
+	struct ck_thread *nt;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
+	if ((d = opendir(path)) == NULL)
+		return ck_fail(e, SS_ERR_NOT_FOUND, "process %d: %s", p->pid,
+		    strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		tid = (pid_t)strtol(de->d_name, NULL, 10);
+		if (thread_known(p, tid))
+			continue;
+		if (p->nthr >= CK_MAX_THREADS) {
+			r = ck_fail(e, SS_ERR_TOO_LONG, "too many threads");
+			break;
+		}
+		if (status_field(tid, "TracerPid:") > 0) {
+			r = ck_fail(e, SS_ERR_UNSUPPORTED, "thread %d: already "
+			    "traced by process %ld", tid,
+			    status_field(tid, "TracerPid:"));
+			break;
+		}
+		nt = realloc(p->thr, (p->nthr + 1) * sizeof(*nt));
+		if (nt == NULL) {
+			r = ck_fail(e, SS_ERR_ALLOC, "out of memory");
+			break;
+		}
+		p->thr = nt;
+		memset(&nt[p->nthr], 0, sizeof(*nt));
+		if ((r = ck_seize(tid, 0, e)) != 0) {
+			/* A thread that exited meanwhile is no error. */
+			if (kill(tid, 0) == -1 && errno == ESRCH) {
+				r = 0;
+				continue;
+			}
+			break;
+		}
+		nt[p->nthr].tid = tid;
+		/* The leader first. */
+		if (tid == p->pid && p->nthr > 0) {
+			struct ck_thread tmp = nt[0];
+
+			nt[0] = nt[p->nthr];
+			nt[p->nthr] = tmp;
+		}
+		p->nthr++;
+		(*newp)++;
+	}
+	closedir(d);
+	return r;
+}
+
+/* Adds the children of every known process not known yet. */
+static int
+find_children(struct ck_image *im, int *newp, struct ckpt_err *e)
+{
+	DIR *d;
+	struct dirent *de;
+	pid_t pid;
+	long ppid;
+	uint32_t i, j;
+	int r;
+
+	if ((d = opendir("/proc")) == NULL)
+		return ck_fail(e, SS_ERR_SYSTEM, "/proc: %s", strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		pid = (pid_t)strtol(de->d_name, NULL, 10);
+		for (j = 0; j < im->nproc; j++)
+			if (im->procs[j].pid == pid)
+				break;
+		if (j < im->nproc)
+			continue;
+		if ((ppid = status_field(pid, "PPid:")) <= 0)
+			continue;
+		for (i = 0; i < im->nproc; i++)
+			if (im->procs[i].pid == ppid)
+				break;
+		if (i == im->nproc)
+			continue;
+		if ((r = proc_add(im, pid, (int32_t)i, e)) != 0) {
+			closedir(d);
+			return r;
+		}
+		(*newp)++;
+	}
+	closedir(d);
+	return 0;
+}
+
+int
+ck_threads_freeze(pid_t root, struct ck_image *im, struct ckpt_err *e)
+{
+	uint32_t i;
+	int fresh, r;
+
+	if (kill(root, 0) == -1)
+		return ck_fail(e, SS_ERR_NOT_FOUND, "process %d: %s", root,
+		    strerror(errno));
+	if ((r = proc_add(im, root, -1, e)) != 0)
+		return r;
+	do {
+		fresh = 0;
+		for (i = 0; i < im->nproc; i++)
+			if ((r = freeze_threads(&im->procs[i], &fresh, e)) != 0)
+				return r;
+		if ((r = find_children(im, &fresh, e)) != 0)
+			return r;
+	} while (fresh > 0);
+	for (i = 0; i < im->nproc; i++)
+		if (im->procs[i].nthr == 0 || im->procs[i].thr[0].tid !=
+		    im->procs[i].pid)
+			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: a "
+			    "zombie or a process whose leader exited",
+			    im->procs[i].pid);
+	return 0;
+}
+
+void
+ck_threads_release(struct ck_image *im, int kill_them)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < im->nproc; i++) {
+		if (kill_them)
+			kill(im->procs[i].pid, SIGKILL);
+		for (j = 0; j < im->procs[i].nthr; j++)
+			ptrace(PTRACE_DETACH, im->procs[i].thr[j].tid, NULL,
+			    NULL);
+	}
+}
+
+/*
+ * Injects syscall nr into thread tid of p with args[outarg] pointing at
+ * outlen bytes below the thread's stack, and copies them to out.
+ */
+static int
+inject_out(struct ck_proc *p, pid_t tid, long nr, uint64_t *args, int nargs,
+    int outarg, void *out, size_t outlen, long *retp)
+{
+	struct user_regs_struct regs;
+	uint8_t saved[256];
+	struct iovec l, rm;
+	uint64_t addr;
+	int r;
+
+	if (outlen > sizeof(saved))
+		return SS_ERR_INTERNAL;
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) == -1)
+		return SS_ERR_SYSTEM;
+	addr = (regs.rsp - 1024) & ~15ull;
+	args[outarg] = addr;
+	l.iov_base = saved;
+	l.iov_len = outlen;
+	rm.iov_base = (void *)addr;
+	rm.iov_len = outlen;
+	if (process_vm_readv(p->pid, &l, 1, &rm, 1, 0) != (ssize_t)outlen)
+		return SS_ERR_SYSTEM;
+	if ((r = ck_inject(tid, p->sys_ip, nr, args, nargs, retp)) != 0)
+		return r;
+	l.iov_base = out;
+	if (process_vm_readv(p->pid, &l, 1, &rm, 1, 0) != (ssize_t)outlen)
+		return SS_ERR_SYSTEM;
+	l.iov_base = saved;
+	if (process_vm_writev(p->pid, &l, 1, &rm, 1, 0) != (ssize_t)outlen)
+		return SS_ERR_SYSTEM;
+	return 0;
+}
+
+int
+ck_threads_collect(struct ck_proc *p, struct ckpt_err *e)
+{
+	struct rseq_conf rc;
+	struct ck_thread *t;
+	char path[96], *s;
+	uint64_t args[3], ss[3];
+	long ret;
+	size_t len;
+	uint32_t i;
+	int r;
+
+	for (i = 0; i < p->nthr; i++) {
+		t = &p->thr[i];
+		if ((r = ck_regs_dump(t->tid, t, e)) != 0)
+			return r;
+		memset(&rc, 0, sizeof(rc));
+		if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, t->tid,
+		    (void *)sizeof(rc), &rc) == -1)
+			return ck_fail(e, SS_ERR_SYSTEM, "thread %d: rseq: %s",
+			    t->tid, strerror(errno));
+		t->rseq_ptr = rc.ptr;
+		t->rseq_len = rc.len;
+		t->rseq_sig = rc.sig;
+		if (syscall(SYS_get_robust_list, t->tid, &t->robust_head,
+		    &t->robust_len) == -1)
+			return ck_fail(e, SS_ERR_SYSTEM, "thread %d: robust "
+			    "list: %s", t->tid, strerror(errno));
+		if (ptrace(PTRACE_GETSIGMASK, t->tid, (void *)8,
+		    &t->sigmask) == -1)
+			return ck_fail(e, SS_ERR_SYSTEM, "thread %d: sigmask: "
+			    "%s", t->tid, strerror(errno));
+		args[0] = PR_GET_TID_ADDRESS;
+		if ((r = inject_out(p, t->tid, SYS_prctl, args, 2, 1,
+		    &t->clear_tid, 8, &ret)) != 0 || ret != 0)
+			return ck_fail(e, SS_ERR_SYSTEM, "thread %d: "
+			    "clear_child_tid: %s", t->tid, r != 0 ?
+			    strerror(errno) : strerror(-ret));
+		args[0] = 0;
+		if ((r = inject_out(p, t->tid, SYS_sigaltstack, args, 2, 1,
+		    ss, sizeof(ss), &ret)) != 0 || ret != 0)
+			return ck_fail(e, SS_ERR_SYSTEM, "thread %d: "
+			    "sigaltstack: %s", t->tid, r != 0 ?
+			    strerror(errno) : strerror(-ret));
+		t->sas_sp = ss[0];
+		t->sas_flags = (uint32_t)ss[1];
+		t->sas_size = ss[2];
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", p->pid,
+		    t->tid);
+		if (ck_read_file(path, &s, &len) != 0)
+			return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+			    strerror(errno));
+		if (len > 0 && s[len - 1] == '\n')
+			s[--len] = '\0';
+		snprintf(t->comm, sizeof(t->comm), "%s", s);
+		free(s);
+		if ((r = ck_sig_thread_collect(t->tid, t, e)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+ck_thread_encode(struct buf *b, const struct ck_thread *t)
+{
+	uint32_t i;
+	int r;
+
+	if ((r = buf_put_u32(b, t->tid)) != 0 ||
+	    (r = ck_regs_encode(b, t)) != 0 ||
+	    (r = buf_put_u64(b, t->rseq_ptr)) != 0 ||
+	    (r = buf_put_u32(b, t->rseq_len)) != 0 ||
+	    (r = buf_put_u32(b, t->rseq_sig)) != 0 ||
+	    (r = buf_put_u64(b, t->robust_head)) != 0 ||
+	    (r = buf_put_u64(b, t->robust_len)) != 0 ||
+	    (r = buf_put_u64(b, t->clear_tid)) != 0 ||
+	    (r = buf_put_u64(b, t->sas_sp)) != 0 ||
+	    (r = buf_put_u64(b, t->sas_size)) != 0 ||
+	    (r = buf_put_u32(b, t->sas_flags)) != 0 ||
+	    (r = buf_put_u64(b, t->sigmask)) != 0 ||
+	    (r = buf_put_cstring(b, t->comm)) != 0 ||
+	    (r = buf_put_u32(b, t->npending)) != 0)
+		return r;
+	for (i = 0; i < t->npending; i++)
+		if ((r = buf_put_string(b, t->pending[i], 128)) != 0)
+			return r;
+	return 0;
+}
+
+int
+ck_thread_decode(struct buf *b, struct ck_thread *t)
+{
+	uint32_t i, tid;
+	char *comm = NULL;
+	const uint8_t *sp;
+	size_t len;
+	int r;
+
+	if ((r = buf_get_u32(b, &tid)) != 0 ||
+	    (r = ck_regs_decode(b, t)) != 0 ||
+	    (r = buf_get_u64(b, &t->rseq_ptr)) != 0 ||
+	    (r = buf_get_u32(b, &t->rseq_len)) != 0 ||
+	    (r = buf_get_u32(b, &t->rseq_sig)) != 0 ||
+	    (r = buf_get_u64(b, &t->robust_head)) != 0 ||
+	    (r = buf_get_u64(b, &t->robust_len)) != 0 ||
+	    (r = buf_get_u64(b, &t->clear_tid)) != 0 ||
+	    (r = buf_get_u64(b, &t->sas_sp)) != 0 ||
+	    (r = buf_get_u64(b, &t->sas_size)) != 0 ||
+	    (r = buf_get_u32(b, &t->sas_flags)) != 0 ||
+	    (r = buf_get_u64(b, &t->sigmask)) != 0 ||
+	    (r = buf_get_cstring(b, 16, &comm)) != 0 ||
+	    (r = buf_get_u32(b, &t->npending)) != 0)
+		goto out;
+	t->tid = (pid_t)tid;
+	snprintf(t->comm, sizeof(t->comm), "%s", comm);
+	if (t->npending > CK_MAX_SIGINFO) {
+		r = SS_ERR_TOO_LONG;
+		goto out;
+	}
+	if (t->npending > 0 &&
+	    (t->pending = calloc(t->npending, 128)) == NULL) {
+		r = SS_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < t->npending; i++) {
+		if ((r = buf_get_string_direct(b, &sp, &len)) != 0)
+			goto out;
+		if (len != 128) {
+			r = SS_ERR_BAD;
+			goto out;
+		}
+		memcpy(t->pending[i], sp, 128);
+	}
+ out:
+	free(comm);
+	return r;
+}
+
+/* Writes len bytes at p's scratch page + off. */
+static int
+scratch_put(struct ck_proc *p, size_t off, const void *data, size_t len)
+{
+	struct iovec l, rm;
+
+	l.iov_base = (void *)data;
+	l.iov_len = len;
+	rm.iov_base = (void *)(p->scratch + off);
+	rm.iov_len = len;
+	if (process_vm_writev(p->npid, &l, 1, &rm, 1, 0) != (ssize_t)len)
+		return SS_ERR_SYSTEM;
+	return 0;
+}
+
+/* Runs syscall nr in thread tid of p; fails unless it returns >= 0. */
+static int
+run(struct ck_proc *p, pid_t tid, long nr, uint64_t a0, uint64_t a1,
+    uint64_t a2, uint64_t a3, const char *what, struct ckpt_err *e)
+{
+	uint64_t a[4] = { a0, a1, a2, a3 };
+	long ret;
+
+	if (ck_inject(tid, p->sys_ip, nr, a, 4, &ret) != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "thread %d: %s: %s", tid, what,
+		    strerror(errno));
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return ck_fail(e, SS_ERR_SYSTEM, "thread %d: %s: %s", tid,
+		    what, strerror(errno));
+	}
+	return 0;
+}
+
+int
+ck_threads_restore(struct ck_proc *p, int same_pid, struct ckpt_err *e)
+{
+	struct clone_args ca;
+	struct ck_thread *t;
+	pid_t leader = p->thr[0].ntid, want;
+	char path[96];
+	uint64_t ss[3];
+	uint32_t i, j;
+	long ret;
+	int r, fd;
+
+	for (i = 1; i < p->nthr; i++) {
+		memset(&ca, 0, sizeof(ca));
+		ca.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+		    CLONE_THREAD | CLONE_SYSVSEM;
+		if (same_pid) {
+			want = p->thr[i].tid;
+			if ((r = scratch_put(p, 512, &want, sizeof(want))) != 0)
+				return ck_fail(e, r, "scratch: %s",
+				    strerror(errno));
+			ca.set_tid = p->scratch + 512;
+			ca.set_tid_size = 1;
+		}
+		if ((r = scratch_put(p, 0, &ca, sizeof(ca))) != 0)
+			return ck_fail(e, r, "scratch: %s", strerror(errno));
+		if (ck_inject_clone(leader, p->sys_ip, p->scratch, sizeof(ca),
+		    &ret) != 0)
+			return ck_fail(e, SS_ERR_SYSTEM, "process %d: clone3: "
+			    "%s", p->npid, strerror(errno));
+		if (ret < 0) {
+			errno = (int)-ret;
+			return ck_fail(e, SS_ERR_SYSTEM, "process %d: thread "
+			    "%d: clone3: %s", p->npid, p->thr[i].tid,
+			    strerror(errno));
+		}
+		p->thr[i].ntid = (pid_t)ret;
+		if ((r = ck_wait_stop(p->thr[i].ntid, e)) != 0)
+			return r;
+	}
+	for (i = 0; i < p->nthr; i++) {
+		t = &p->thr[i];
+		if (t->rseq_ptr != 0 && (r = run(p, t->ntid, SYS_rseq,
+		    t->rseq_ptr, t->rseq_len, 0, t->rseq_sig, "rseq", e)) != 0)
+			return r;
+		if ((r = run(p, t->ntid, SYS_set_robust_list, t->robust_head,
+		    t->robust_len, 0, 0, "set_robust_list", e)) != 0)
+			return r;
+		if ((r = run(p, t->ntid, SYS_set_tid_address, t->clear_tid, 0,
+		    0, 0, "set_tid_address", e)) != 0)
+			return r;
+		ss[0] = t->sas_sp;
+		ss[1] = t->sas_flags;
+		ss[2] = t->sas_size;
+		if ((t->sas_flags & SS_DISABLE) == 0) {
+			if ((r = scratch_put(p, 256, ss, sizeof(ss))) != 0)
+				return ck_fail(e, r, "scratch: %s",
+				    strerror(errno));
+			if ((r = run(p, t->ntid, SYS_sigaltstack,
+			    p->scratch + 256, 0, 0, 0, "sigaltstack", e)) != 0)
+				return r;
+		}
+		for (j = 0; j < t->npending && i > 0; j++) {
+			int sig;
+
+			memcpy(&sig, t->pending[j], sizeof(sig));
+			if ((r = scratch_put(p, 1024, t->pending[j], 128)) != 0)
+				return ck_fail(e, r, "scratch: %s",
+				    strerror(errno));
+			if ((r = run(p, leader, SYS_rt_tgsigqueueinfo, p->npid,
+			    t->ntid, sig, p->scratch + 1024,
+			    "rt_tgsigqueueinfo", e)) != 0)
+				return r;
+		}
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", p->npid,
+		    t->ntid);
+		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+			return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+			    strerror(errno));
+		if (write(fd, t->comm, strlen(t->comm)) < 0) {
+			close(fd);
+			return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+			    strerror(errno));
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+int
+ck_threads_finish(struct ck_proc *p, struct ckpt_err *e)
+{
+	uint32_t i;
+	int r;
+
+	for (i = 0; i < p->nthr; i++) {
+		if ((r = ck_regs_restore(p->thr[i].ntid, &p->thr[i], e)) != 0)
+			return r;
+		if (ptrace(PTRACE_SETSIGMASK, p->thr[i].ntid, (void *)8,
+		    &p->thr[i].sigmask) == -1)
+			return ck_fail(e, SS_ERR_SYSTEM, "thread %d: sigmask: "
+			    "%s", p->thr[i].ntid, strerror(errno));
+	}
+	return 0;
+}

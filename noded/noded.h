@@ -147,6 +147,7 @@ struct peer {
 	struct buf	*out;
 	int		 connecting;	/* a handshake thread runs */
 	int64_t		 retry_ms;	/* next connection attempt */
+	int		 fails;		/* failed attempts in a row */
 	int		 in_event;
 	int		 broken;	/* session failed: tear down */
 	struct callq	 calls;

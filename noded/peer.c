@@ -67,6 +67,7 @@ struct hs {
 	struct buf	*rest;		/* bytes after the hello */
 };
 
+static uint32_t	 proto_version(void);
 static void	*hs_client(void *);
 static void	*hs_server(void *);
 static int	 hs_hello(struct hs *, ssh_channel);
@@ -407,6 +408,20 @@ hs_done(struct hs *h)
 		log_err("handshake pipe full");	/* cannot happen: small */
 }
 
+/*
+ * The version we speak: PROTO_VERSION, unless the test suite makes this
+ * noded speak another ($SSHELL_TEST_PROTO_VERSION, see noded(8)) to check
+ * that peers refuse it.
+ */
+static uint32_t
+proto_version(void)
+{
+	const char *v = getenv("SSHELL_TEST_PROTO_VERSION");
+
+	return v != NULL && *v != '\0' ? (uint32_t)strtoul(v, NULL, 10) :
+	    PROTO_VERSION;
+}
+
 /* Writes one hello and reads the other side's; 0 if they agree. */
 static int
 hs_hello(struct hs *h, ssh_channel ch)
@@ -421,7 +436,7 @@ hs_hello(struct hs *h, ssh_channel ch)
 		goto out;
 	if (!h->server) {
 		if ((m = proto_msg_new(MSG_HELLO)) == NULL ||
-		    buf_put_u32(m, PROTO_VERSION) != 0 ||
+		    buf_put_u32(m, proto_version()) != 0 ||
 		    buf_put_cstring(m, h->self) != 0 ||
 		    buf_put_u32(m, h->self_id) != 0 ||
 		    proto_msg_finish(m) != 0 ||
@@ -452,14 +467,14 @@ hs_hello(struct hs *h, ssh_channel ch)
 	    buf_get_cstring(payload, CONF_NAME_MAX, &name) != 0 ||
 	    buf_get_u32(payload, &id) != 0)
 		goto out;
-	if (ver != PROTO_VERSION) {
+	if (ver != proto_version()) {
 		log_err("node %s speaks protocol version %u, we speak %u: "
-		    "refused", name, ver, PROTO_VERSION);
+		    "refused", name, ver, proto_version());
 		if (h->server) {
 			buf_free(m);
 			m = proto_error(SS_ERR_VERSION, "protocol version %u "
 			    "not supported (%s speaks %u)", ver, h->self,
-			    PROTO_VERSION);
+			    proto_version());
 			if (m != NULL)
 				ssh_channel_write(ch, buf_ptr(m), buf_len(m));
 		}
@@ -474,7 +489,7 @@ hs_hello(struct hs *h, ssh_channel ch)
 	if (h->server) {
 		buf_free(m);
 		if ((m = proto_msg_new(MSG_HELLO)) == NULL ||
-		    buf_put_u32(m, PROTO_VERSION) != 0 ||
+		    buf_put_u32(m, proto_version()) != 0 ||
 		    buf_put_cstring(m, h->self) != 0 ||
 		    buf_put_u32(m, h->self_id) != 0 ||
 		    proto_msg_finish(m) != 0 ||
@@ -689,11 +704,22 @@ peer_handshake_done(void)
 			if (p != NULL)
 				p->connecting = 0;
 			if (!h->ok || p == NULL) {
-				if (p != NULL)
-					p->retry_ms = now_ms() + 1000;
+				/* Back off: 0.5 s, 1 s, 2 s ... up to 10 s, so
+				 * that a refused peer does not flood the log;
+				 * its own connection to us brings it back at
+				 * once (below). */
+				if (p != NULL) {
+					int64_t d = 500LL << (p->fails < 5 ?
+					    p->fails : 5);
+
+					p->fails++;
+					p->retry_ms = now_ms() +
+					    (d > 10000 ? 10000 : d);
+				}
 				hs_free(h);
 				continue;
 			}
+			p->fails = 0;
 			p->s = h->s;
 			p->ctl = h->ch;
 			h->s = NULL;
@@ -749,6 +775,9 @@ peer_handshake_done(void)
 			is->in_event = 1;
 		TAILQ_INSERT_TAIL(&g.insess, is, entry);
 		log_info("%s connected to us", node_name(is->node));
+		if ((p = peer_by_id(is->node)) != NULL && p->s == NULL &&
+		    !p->connecting)
+			p->retry_ms = 0;	/* it is back: connect now */
 		peer_heard(is->node);
 		insess_frames(is);
 		hs_free(h);

@@ -54,7 +54,7 @@ int		 buf_put_u64(struct buf *b, uint64_t v);
 int		 buf_put_string(struct buf *b, const void *data, size_t n);
 /* A NUL-terminated string as an SSH string (NULL puts an empty one). */
 int		 buf_put_cstring(struct buf *b, const char *s);
-/* The unread contents of src as one SSH string. */
+/* The unread contents of src (not b itself) as one SSH string. */
 int		 buf_put_stringb(struct buf *b, const struct buf *src);
 /* Overwrites 4 bytes at offset off of the unread data (for length fields). */
 int		 buf_poke_u32(struct buf *b, size_t off, uint32_t v);

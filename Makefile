@@ -23,7 +23,7 @@ LDFLAGS += $(SAN)
 SHELL   := /bin/bash
 
 DEBS := build-essential pkg-config libssh-dev libsqlite3-dev libreadline-dev \
-	libcmocka-dev iproute2 tmux perl procps man-db groff-base psmisc \
+	libcmocka-dev iproute2 tmux perl procps man-db groff-base mandoc psmisc \
 	bsdextrautils util-linux dc gawk sed tar coreutils
 
 BINS :=

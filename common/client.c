@@ -627,3 +627,26 @@ client_list_parse(const char *s, const char *const *names, size_t nnames,
 			return (int)n;
 	}
 }
+
+int
+client_request(const char *prog, struct buf *req, uint8_t want,
+    struct buf **reply)
+{
+	uint8_t type;
+	int fd;
+
+	*reply = NULL;
+	if ((fd = client_connect(prog)) == -1) {
+		buf_free(req);
+		return -1;
+	}
+	if (client_call(fd, req, &type, reply) != 0) {
+		buf_free(req);
+		return -1;
+	}
+	buf_free(req);
+	if (client_expect(type, *reply, want) != 0)
+		return -1;
+	client_close(fd);
+	return 0;
+}

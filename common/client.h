@@ -82,6 +82,14 @@ int	client_set_timeout(int fd, int seconds);
 void	client_close(int fd);
 
 /*
+ * The whole exchange of a one-shot tool: connects, sends req (which it
+ * frees), reads the reply, checks that it is of type want, closes.
+ * Returns 0 with *reply (the caller frees it), or -1 after printing why.
+ */
+int	client_request(const char *prog, struct buf *req, uint8_t want,
+	    struct buf **reply);
+
+/*
  * Pure helpers (no I/O but to the FILE given), unit-tested.
  *
  * client_json_string: writes s as a JSON string with its quotes.  Valid

@@ -87,11 +87,10 @@ main(int argc, char **argv)
 	char **ops, *msg;
 	const char *a;
 	struct buf *req, *reply;
-	int i, nops = 0, nsel = 0, list = 0, fd, r, sig, status = 0;
+	int i, nops = 0, nsel = 0, list = 0, r, sig, status = 0;
 	uint32_t n, k, code;
 	uint64_t gpid;
 	uint64_t *answered;
-	uint8_t type;
 
 	ops = xreallocarray(NULL, (size_t)argc + 1, sizeof(*ops));
 	for (i = 1; i < argc; i++) {
@@ -170,14 +169,8 @@ main(int argc, char **argv)
 		    req == NULL ? "out of memory" : ss_strerror(r));
 		return 1;
 	}
-	if ((fd = client_connect(PROG)) == -1)
+	if (client_request(PROG, req, MSG_SIGNAL_REPLY, &reply) != 0)
 		return 1;
-	if (client_call(fd, req, &type, &reply) != 0)
-		return 1;
-	buf_free(req);
-	if (client_expect(type, reply, MSG_SIGNAL_REPLY) != 0)
-		return 1;
-	client_close(fd);
 
 	if ((r = buf_get_u32(reply, &n)) == 0 && n > PROTO_MAX_COUNT)
 		r = SS_ERR_TOO_LONG;

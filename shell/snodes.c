@@ -220,8 +220,6 @@ static int
 drain(const char *node, int on)
 {
 	struct buf *req, *reply;
-	uint8_t type;
-	int fd;
 
 	if ((req = proto_msg_new(MSG_DRAIN)) == NULL ||
 	    buf_put_cstring(req, node) != 0 ||
@@ -230,15 +228,9 @@ drain(const char *node, int on)
 		    req == NULL ? "out of memory" : "node name too long");
 		return 1;
 	}
-	if ((fd = client_connect(PROG)) == -1)
-		return 1;
-	if (client_call(fd, req, &type, &reply) != 0)
-		return 1;
-	buf_free(req);
-	if (client_expect(type, reply, MSG_OK) != 0)
+	if (client_request(PROG, req, MSG_OK, &reply) != 0)
 		return 1;
 	buf_free(reply);
-	client_close(fd);
 	return 0;
 }
 
@@ -252,9 +244,8 @@ main(int argc, char **argv)
 	};
 	struct node_info *nodes;
 	struct buf *req, *reply;
-	int ch, json = 0, fd, r;
+	int ch, json = 0, r;
 	uint32_t n, k;
-	uint8_t type;
 
 	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -281,14 +272,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: out of memory\n", PROG);
 		return 1;
 	}
-	if ((fd = client_connect(PROG)) == -1)
+	if (client_request(PROG, req, MSG_NODES_REPLY, &reply) != 0)
 		return 1;
-	if (client_call(fd, req, &type, &reply) != 0)
-		return 1;
-	buf_free(req);
-	if (client_expect(type, reply, MSG_NODES_REPLY) != 0)
-		return 1;
-	client_close(fd);
 
 	if ((r = buf_get_u32(reply, &n)) == 0 && n > PROTO_MAX_COUNT)
 		r = SS_ERR_TOO_LONG;

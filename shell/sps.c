@@ -244,9 +244,8 @@ main(int argc, char **argv)
 	struct buf *req, *reply;
 	const char *bad, *ofields = NULL;
 	size_t nfields, badlen, i;
-	int ch, headers = 1, json = 0, fd, r, status = 0, nf;
+	int ch, headers = 1, json = 0, r, status = 0, nf;
 	uint32_t n, k;
-	uint8_t type;
 
 	while ((ch = getopt_long(argc, argv, "eau:n:o:", longopts, NULL))
 	    != -1) {
@@ -313,14 +312,8 @@ main(int argc, char **argv)
 		    req == NULL ? "out of memory" : ss_strerror(r));
 		return 1;
 	}
-	if ((fd = client_connect(PROG)) == -1)
+	if (client_request(PROG, req, MSG_LIST_REPLY, &reply) != 0)
 		return 1;
-	if (client_call(fd, req, &type, &reply) != 0)
-		return 1;
-	buf_free(req);
-	if (client_expect(type, reply, MSG_LIST_REPLY) != 0)
-		return 1;
-	client_close(fd);
 
 	if ((r = buf_get_u32(reply, &n)) == 0 && n > PROTO_MAX_COUNT)
 		r = SS_ERR_TOO_LONG;

@@ -53,6 +53,7 @@
  */
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -217,7 +218,14 @@ ctl_error(int fd, int code, const char *fmt, ...)
 	buf_free(m);
 }
 
-/* Our pid in the namespace of the mounted /proc, i.e. noded's. */
+/*
+ * The node's /proc, opened before a job with its own PID namespace gets a
+ * /proc of its own: pids that noded must know (S's, the job's) are read
+ * through it.
+ */
+static int node_proc = -1;
+
+/* Our pid in the namespace of the node's /proc, i.e. noded's. */
 static int
 node_pid_self(uint32_t *pid)
 {
@@ -226,7 +234,7 @@ node_pid_self(uint32_t *pid)
 	unsigned long v;
 	char *end;
 
-	if ((n = readlink("/proc/self", link, sizeof(link) - 1)) < 0)
+	if ((n = readlinkat(node_proc, "self", link, sizeof(link) - 1)) < 0)
 		return SS_ERR_SYSTEM;
 	link[n] = '\0';
 	errno = 0;
@@ -250,8 +258,8 @@ proc_starttime(uint32_t pid, uint64_t *st)
 	ssize_t n;
 	int fd, field;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	snprintf(path, sizeof(path), "%u/stat", pid);
+	if ((fd = openat(node_proc, path, O_RDONLY | O_CLOEXEC)) < 0)
 		return SS_ERR_SYSTEM;
 	do
 		n = read(fd, text, sizeof(text) - 1);
@@ -1113,10 +1121,22 @@ shepherd_run(struct shep_spec *spec)
 		ctl_error(CTL_FD, SS_ERR_ALLOC, "shepherd");
 		exit(1);
 	}
-	if ((r = node_pid_self(&s->shep_node_pid)) != 0) {
-		ctl_error(CTL_FD, r, "/proc/self");
+	if ((node_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1 || (r = node_pid_self(&s->shep_node_pid)) != 0) {
+		ctl_error(CTL_FD, SS_ERR_SYSTEM, "/proc/self");
 		exit(1);
 	}
+	/*
+	 * In a PID namespace of its own the job gets a /proc of its own too,
+	 * so that /proc/$$ inside it is itself (a mount namespace that still
+	 * receives the node's mounts).  Failure only loses that nicety.
+	 */
+	if (s->own_ns && (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1 ||
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    NULL) == -1))
+		log_warn_r(SS_ERR_SYSTEM, "job %llu: its own /proc",
+		    (unsigned long long)spec->gpid);
 	if ((r = signals_setup(s)) != 0) {
 		ctl_error(CTL_FD, r, "signals");
 		exit(1);

@@ -188,6 +188,14 @@ conn_send(struct conn *c, struct buf *frame)
 	return 0;
 }
 
+/* Closes c once what it was sent is written; ignores what it says now. */
+void
+conn_close_after_reply(struct conn *c)
+{
+	c->close_after = 1;
+	conn_flush(c);
+}
+
 void
 conn_close(struct conn *c)
 {

@@ -287,6 +287,7 @@ void		 local_io(struct conn *c, short revents);
 struct conn	*conn_by_id(uint64_t id);
 int		 conn_send(struct conn *c, struct buf *frame);
 void		 conn_close(struct conn *c);
+void		 conn_close_after_reply(struct conn *c);
 
 /* peer.c: SSH between nodes */
 int		 peer_init(void);
@@ -302,6 +303,7 @@ int		 peer_send_frame(struct peer *p, struct buf *frame);
 void		 peer_heard(unsigned id);
 void		 peer_fail_calls(struct peer *p, const char *why);
 int		 insess_reply(uint64_t id, uint32_t reqid, struct buf *frame);
+void		 insess_drop(uint64_t id);
 void		 peer_teardown(struct peer *p, const char *why);
 void		 peer_push_load(void);
 const char	*node_name(unsigned id);

@@ -1010,6 +1010,21 @@ peer_call(struct peer *p, const struct req *who, struct buf *frame,
 	return 0;
 }
 
+/* Drops a peer's session to us after a malformed request. */
+void
+insess_drop(uint64_t id)
+{
+	struct insess *is;
+
+	TAILQ_FOREACH(is, &g.insess, entry) {
+		if (is->id == id && !is->dead) {
+			log_warn("%s sent a malformed request: dropping its "
+			    "session", node_name(is->node));
+			is->dead = 1;
+		}
+	}
+}
+
 int
 insess_reply(uint64_t id, uint32_t reqid, struct buf *frame)
 {

@@ -94,16 +94,29 @@ req_reply(const struct req *r, struct buf *frame)
 	}
 }
 
+/*
+ * An error reply.  For a malformed or misplaced message (SS_ERR_BAD,
+ * SS_ERR_PROTO, SS_ERR_TOO_LONG, SS_ERR_VERSION) the connection is closed
+ * once the reply is out: nothing after a broken frame can be trusted.
+ */
 void
 req_error(const struct req *r, int code, const char *fmt, ...)
 {
 	char msg[1024];
+	struct conn *c;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	req_reply(r, proto_error(code, "%s", msg));
+	if (code != SS_ERR_BAD && code != SS_ERR_PROTO &&
+	    code != SS_ERR_TOO_LONG && code != SS_ERR_VERSION)
+		return;
+	if (r->kind == REQ_LOCAL && (c = conn_by_id(r->origin)) != NULL)
+		conn_close_after_reply(c);
+	else if (r->kind == REQ_PEER)
+		insess_drop(r->origin);
 }
 
 void

@@ -62,10 +62,10 @@ struct ck_pm_scan_arg {
 _Static_assert(sizeof(struct ck_pm_scan_arg) == 96, "pm_scan_arg");
 
 #define CK_PAGEMAP_SCAN		_IOWR('f', 16, struct ck_pm_scan_arg)
-#define CK_PAGE_IS_PRESENT	(1ull << 1)
-#define CK_PAGE_IS_SWAPPED	(1ull << 2)
-#define CK_PAGE_IS_FILE		(1ull << 3)
-#define CK_PAGE_IS_PFNZERO	(1ull << 4)
+#define CK_PAGE_IS_FILE		(1ull << 2)
+#define CK_PAGE_IS_PRESENT	(1ull << 3)
+#define CK_PAGE_IS_SWAPPED	(1ull << 4)
+#define CK_PAGE_IS_PFNZERO	(1ull << 5)
 
 #ifndef PR_SET_MM_MAP
 #define PR_SET_MM_MAP		14
@@ -635,7 +635,7 @@ ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 		}
 	/* 1. The inherited rseq area goes away with the memory. */
 	memset(&rc, 0, sizeof(rc));
-	if (ptrace(0x420f, p->thr[0].ntid, (void *)sizeof(rc), &rc) == 0 &&
+	if (ptrace(0x420f, p->thr[0].ntid, (void *)sizeof(rc), &rc) != -1 &&
 	    rc.ptr != 0 && (r = sys(p, SYS_rseq, rc.ptr, rc.len, 1, rc.sig, 0,
 	    0, NULL, "rseq unregister", e)) != 0) {
 		free_tmp(&tmp);

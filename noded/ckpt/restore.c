@@ -599,7 +599,7 @@ collect_reports(struct rctx *c, int rfd, pid_t root, struct ckpt_err *e)
 static void
 close_ours(struct ck_image *im)
 {
-	uint32_t i, j;
+	uint32_t i;
 
 	for (i = 0; i < 3; i++)
 		if (im->out_std[i] >= 0)
@@ -618,6 +618,17 @@ close_ours(struct ck_image *im)
 			close(im->descs[i].hfd);
 			im->descs[i].hfd = -1;
 		}
+	for (i = 0; i < 3; i++)
+		im->out_std[i] = -1;
+	im->out_null = -1;
+}
+
+/* The mapped files and exes: needed until FINISH is over. */
+static void
+close_maps(struct ck_image *im)
+{
+	uint32_t i, j;
+
 	for (i = 0; i < im->nproc; i++) {
 		struct ck_proc *p = &im->procs[i];
 
@@ -638,9 +649,6 @@ close_ours(struct ck_image *im)
 			close(fd);
 		}
 	}
-	for (i = 0; i < 3; i++)
-		im->out_std[i] = -1;
-	im->out_null = -1;
 }
 
 static void
@@ -839,6 +847,7 @@ ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
 			goto fail;
 		nthr += im->procs[i].nthr;
 	}
+	close_maps(im);
 	rs->root = root;
 	rs->stopped = 1;
 	close(sync[1]);
@@ -867,6 +876,7 @@ ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
 	}
 	kill_all(im, root);
 	close_ours(im);
+	close_maps(im);
 	if (sp[0] >= 0)
 		close(sp[0]);
 	if (sp[1] >= 0)

@@ -500,11 +500,10 @@ ck_threads_restore(struct ck_proc *p, int same_pid, struct ckpt_err *e)
 	struct clone_args ca;
 	struct ck_thread *t;
 	pid_t leader = p->thr[0].ntid, want;
-	char path[96];
 	uint64_t ss[3];
 	uint32_t i, j;
 	long ret;
-	int r, fd;
+	int r;
 
 	for (i = 1; i < p->nthr; i++) {
 		memset(&ca, 0, sizeof(ca));
@@ -568,17 +567,12 @@ ck_threads_restore(struct ck_proc *p, int same_pid, struct ckpt_err *e)
 			    "rt_tgsigqueueinfo", e)) != 0)
 				return r;
 		}
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", p->npid,
-		    t->ntid);
-		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
-			return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
-			    strerror(errno));
-		if (write(fd, t->comm, strlen(t->comm)) < 0) {
-			close(fd);
-			return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
-			    strerror(errno));
-		}
-		close(fd);
+		/* comm: only the thread group itself may set it. */
+		if ((r = scratch_put(p, 1536, t->comm, sizeof(t->comm))) != 0)
+			return ck_fail(e, r, "scratch: %s", strerror(errno));
+		if ((r = run(p, t->ntid, SYS_prctl, PR_SET_NAME,
+		    p->scratch + 1536, 0, 0, "prctl(PR_SET_NAME)", e)) != 0)
+			return r;
 	}
 	return 0;
 }

@@ -8,7 +8,9 @@
  * applied its restart fix-up, so the fix-up is applied here, in the saved
  * copy (see KERNEL-NOTES.md): ERESTARTSYS and friends re-execute the
  * syscall instruction, a relative nanosleep/clock_nanosleep is re-issued
- * with the time that was left, an absolute one as it was, and any other
+ * with the time that was left, an absolute one as it was, a poll without
+ * timeout (which the kernel also restarts through restart_syscall) as it
+ * was, and any other
  * ERESTART_RESTARTBLOCK (poll or futex with a timeout) returns EINTR, which
  * programs must handle anyway.  The saved orig_rax is always -1, so the
  * kernel applies no second fix-up when the restored thread resumes.
@@ -95,6 +97,10 @@ regs_fix_restart(struct user_regs_struct *r)
 			r->rax = nr;
 		} else if (nr == SYS_clock_nanosleep &&
 		    (r->rsi & 1 /* TIMER_ABSTIME */)) {
+			r->rip -= 2;
+			r->rax = nr;
+		} else if (nr == SYS_poll && (int)r->rdx < 0) {
+			/* poll without a timeout: the same call again. */
 			r->rip -= 2;
 			r->rax = nr;
 		} else if (nr == SYS_clock_nanosleep && r->r10 != 0) {
@@ -236,7 +242,12 @@ step_syscall(pid_t tid, pid_t *newtidp)
 		}
 		if (WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0)
 			return 0;
-		/* Anything else (cannot be a signal: all are blocked). */
+		if ((st >> 16) == 0) {
+			/* A fault (all else is blocked): the call went wrong. */
+			errno = EFAULT;
+			return SS_ERR_SYSTEM;
+		}
+		/* Another ptrace event: step on. */
 		if (ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL) == -1)
 			return SS_ERR_SYSTEM;
 	}

@@ -96,8 +96,6 @@ load_conf(const char *path_opt, struct conf **cp)
 		return r;
 	}
 	g.conf_embedded = 1;
-	log_info("no cluster file: running a single-node cluster of %s",
-	    host);
 	return 0;
 }
 
@@ -387,6 +385,9 @@ main(int argc, char **argv)
 		fprintf(f, "%d\n", (int)getpid());
 		fclose(f);
 	}
+	if (g.conf_embedded)
+		log_info("no cluster file: running a single-node cluster of "
+		    "this machine");
 	log_info("node %s (id %u) of cluster %s: %s, port %u, socket %s",
 	    g.name, g.id, g.conf->cluster, g.root ? "root" : "user", g.port,
 	    g.sockpath);

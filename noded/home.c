@@ -344,6 +344,9 @@ hjob_attach(struct hjob *hj)
 	TAILQ_INSERT_TAIL(&hchs, h, entry);
 	hj->ch_state = HCH_OPENING;
 	g.wrote_ssh = 1;
+	/* Send the open now; hjob_tick() sees it through. */
+	if (ssh_channel_open_session(hj->ch) == SSH_OK)
+		hj->ch_state = HCH_EXEC;
 }
 
 void

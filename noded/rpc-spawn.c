@@ -265,6 +265,10 @@ rpc_spawn(const struct req *r, struct buf *p)
 		    node_name(node));
 		goto undo;
 	}
+	/* Attach at once: the channel open travels behind MSG_RUN on the
+	 * same connection, so the job exists when it arrives, and a job
+	 * that ends at once does not wait for us to come asking. */
+	hjob_attach_all(node);
 	goto out;
 undo:
 	hj->dead = 1;

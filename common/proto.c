@@ -517,6 +517,7 @@ load_report_put(struct buf *b, const struct load_report *l)
 	TRY(buf_put_u64(b, l->mem_kb));
 	TRY(buf_put_u64(b, l->memfree_kb));
 	TRY(buf_put_u8(b, l->draining));
+	TRY(buf_put_u32(b, l->runs_seen));
 fail:
 	return r;
 }
@@ -533,6 +534,7 @@ load_report_get(struct buf *b, struct load_report *l)
 	TRY(buf_get_u64(b, &l->mem_kb));
 	TRY(buf_get_u64(b, &l->memfree_kb));
 	TRY(buf_get_u8(b, &l->draining));
+	TRY(buf_get_u32(b, &l->runs_seen));
 fail:
 	return r;
 }

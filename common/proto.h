@@ -53,7 +53,8 @@ enum proto_msg {
 	MSG_WINCH = 21,		/* u32 rows, u32 cols */
 	MSG_STOPPED = 22,	/* u32 signal */
 	MSG_CONTINUED = 23,	/* (nothing) */
-	MSG_RUN = 24,		/* peer: u64 gpid, u32 home id, spawn_req */
+	MSG_RUN = 24,		/* peer: u64 gpid, u32 home id, u32 run seq,
+				   spawn_req */
 	MSG_WAIT = 25,		/* u64 gpid; answered by MSG_EXITED */
 
 	/* Listing and signals. */
@@ -185,6 +186,8 @@ struct load_report {
 	uint64_t	 mem_kb;
 	uint64_t	 memfree_kb;
 	uint8_t		 draining;
+	uint32_t	 runs_seen;	/* highest MSG_RUN seq taken from the
+					   node this report goes to */
 };
 
 /* What noded hands a new shepherd on its fd 3. */

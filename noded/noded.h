@@ -154,7 +154,8 @@ struct peer {
 	uint32_t	 next_reqid;
 	/* What it reported last. */
 	struct load_report load;
-	int		 inflight;	/* jobs placed there since its report */
+	uint32_t	 runs_sent;	/* MSG_RUN seq we sent it last */
+	uint32_t	 runs_taken;	/* MSG_RUN seq we took from it last */
 	int		 reported;	/* a load report arrived since up */
 	struct ssh_channel_callbacks_struct ccb;
 };
@@ -335,7 +336,7 @@ void		 job_chan_reap(void);
 /* place.c */
 int		 place_choose(const char *pin, unsigned *idp, char *err,
 		    size_t errlen);
-void		 place_count(unsigned id);
+uint32_t	 place_count(unsigned id);
 
 /* sysinfo.c */
 double		 sys_runnable(void);

@@ -735,6 +735,9 @@ peer_handshake_done(void)
 			if (ssh_event_add_session(g.event, p->s) == SSH_OK)
 				p->in_event = 1;
 			p->broken = 0;
+			/* MSG_RUN seqs count per session (PROTOCOL). */
+			p->runs_sent = 0;
+			p->load.runs_seen = 0;
 			log_info("connected to %s", p->name);
 			peer_heard(p->id);
 			peer_push_load();
@@ -775,9 +778,11 @@ peer_handshake_done(void)
 			is->in_event = 1;
 		TAILQ_INSERT_TAIL(&g.insess, is, entry);
 		log_info("%s connected to us", node_name(is->node));
-		if ((p = peer_by_id(is->node)) != NULL && p->s == NULL &&
-		    !p->connecting)
-			p->retry_ms = 0;	/* it is back: connect now */
+		if ((p = peer_by_id(is->node)) != NULL) {
+			p->runs_taken = 0;	/* its seqs start again */
+			if (p->s == NULL && !p->connecting)
+				p->retry_ms = 0;	/* it is back: connect now */
+		}
 		peer_heard(is->node);
 		insess_frames(is);
 		hs_free(h);
@@ -1129,7 +1134,8 @@ peer_heard(unsigned id)
 	if ((p = peer_by_id(id)) == NULL)
 		return;
 	p->last_heard_ms = now_ms();
-	if (p->state != PEER_UP) {
+	/* Up means usable: we hear it and can send it requests and jobs. */
+	if (p->state != PEER_UP && p->s != NULL && !p->broken) {
 		p->state = PEER_UP;
 		p->reported = 0;
 		log_info("%s is up", p->name);
@@ -1154,6 +1160,7 @@ peer_push_load(void)
 	TAILQ_FOREACH(p, &g.peers, entry) {
 		if (p->s == NULL || p->broken)
 			continue;
+		l.runs_seen = p->runs_taken;
 		if ((m = proto_msg_new(MSG_LOAD)) == NULL ||
 		    load_report_put(m, &l) != 0 || proto_msg_finish(m) != 0) {
 			buf_free(m);
@@ -1226,7 +1233,6 @@ peer_tick(void)
 		if (p->state == PEER_UP &&
 		    now - p->last_heard_ms > NODED_PEER_DOWN_MS) {
 			p->state = PEER_DOWN;
-			p->inflight = 0;
 			log_warn("%s is down: silent for %d s", p->name,
 			    NODED_PEER_DOWN_MS / 1000);
 			dir_node_set_state(g.dir, p->id, "down");

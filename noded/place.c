@@ -64,7 +64,11 @@ score(unsigned id, struct cand *c)
 		c->memfree = sys_mem_avail_kb();
 	} else {
 		p = peer_by_id(id);
-		jobs = p->load.jobs + p->inflight;
+		/* Its report counts our jobs up to runs_seen; the rest are
+		 * on their way. */
+		jobs = p->load.jobs;
+		if ((int32_t)(p->runs_sent - p->load.runs_seen) > 0)
+			jobs += (int32_t)(p->runs_sent - p->load.runs_seen);
 		load = p->load.load_milli / 1000.0;
 		cpus = p->load.cpus;
 		c->memfree = p->load.memfree_kb;
@@ -136,12 +140,13 @@ place_choose(const char *pin, unsigned *idp, char *err, size_t errlen)
 	return 0;
 }
 
-/* A job was just placed on id: count it until id's next report. */
-void
+/* The seq of the next MSG_RUN to id: counted until id's report has it. */
+uint32_t
 place_count(unsigned id)
 {
 	struct peer *p;
 
 	if (id != g.id && (p = peer_by_id(id)) != NULL)
-		p->inflight++;
+		return ++p->runs_sent;
+	return 0;
 }

@@ -21,8 +21,6 @@ rpc_load(const struct req *r, struct buf *p)
 		dir_node_set_state(g.dir, peer->id, l.draining ? "draining" :
 		    "up");
 	peer->load = l;
-	/* The jobs we placed there are counted in this report. */
-	peer->inflight = 0;
 	peer->reported = 1;
 	dir_node_set_load(g.dir, peer->id, l.load_milli / 1000.0, l.cpus,
 	    l.memfree_kb * 1024, now_s());

@@ -20,18 +20,22 @@ rpc_run(const struct req *r, struct buf *p)
 	struct dir_proc dp;
 	struct rjob *rj;
 	uint64_t gpid;
-	uint32_t home;
+	uint32_t home, seq;
+	struct peer *peer;
 	char *cmd = NULL;
 	int rc;
 
 	memset(&sp, 0, sizeof(sp));
 	if (buf_get_u64(p, &gpid) != 0 || buf_get_u32(p, &home) != 0 ||
-	    spawn_req_get(p, &sp) != 0 || !gpid_valid(gpid) ||
+	    buf_get_u32(p, &seq) != 0 || spawn_req_get(p, &sp) != 0 || !gpid_valid(gpid) ||
 	    gpid_home(gpid) != home || home != r->from_node) {
 		req_error(r, SS_ERR_BAD, "malformed run request");
 		spawn_req_clear(&sp);
 		return;
 	}
+	/* Counted in our next load report to the home, taken or not. */
+	if ((peer = peer_by_id(home)) != NULL && seq > peer->runs_taken)
+		peer->runs_taken = seq;
 	if (!g.root && r->uid != g.owner) {
 		req_error(r, SS_ERR_PERM, "%s runs jobs of uid %u only", g.name,
 		    (unsigned)g.owner);

@@ -135,6 +135,7 @@ rpc_spawn(const struct req *r, struct buf *p)
 	char *blob = NULL;
 	size_t bloblen = 0;
 	uint64_t seq, gpid, other;
+	uint32_t seq32;
 	unsigned node;
 	int rc, fd = -1, intx = 0;
 
@@ -234,7 +235,7 @@ rpc_spawn(const struct req *r, struct buf *p)
 			c->io_gpid = gpid;
 		hj->io_conn = r->origin;
 	}
-	place_count(node);
+	seq32 = place_count(node);
 	if (node == g.id) {
 		if ((rc = job_start(r, gpid, g.id, &sp, r->uid, r->gid,
 		    r->user, &rj)) != 0) {
@@ -258,7 +259,7 @@ rpc_spawn(const struct req *r, struct buf *p)
 	sc->gpid = gpid;
 	sc->node = node;
 	if (buf_put_u64(m, gpid) != 0 || buf_put_u32(m, g.id) != 0 ||
-	    spawn_req_put(m, &sp) != 0 ||
+	    buf_put_u32(m, seq32) != 0 || spawn_req_put(m, &sp) != 0 ||
 	    (rc = peer_call(peer_by_id(node), r, m, run_reply, sc)) != 0) {
 		free(sc);
 		req_error(r, SS_ERR_DOWN, "%s: cannot send the job",

@@ -257,6 +257,10 @@ long	ck_arch_vdso_syscall_off(void);
  */
 int	ck_inject(pid_t tid, uint64_t ip, long nr, const uint64_t *args,
 	    int nargs, long *retp);
+/* Same, into a thread being restored (see regs.c): faster. */
+int	ck_inject_new(pid_t tid, uint64_t ip,
+	    const struct user_regs_struct *tmpl, long nr, const uint64_t *args,
+	    int nargs, long *retp);
 /* Same, for clone3 (reports the new thread's tid in *retp). */
 int	ck_inject_clone(pid_t tid, uint64_t ip, uint64_t args, uint64_t size,
 	    long *retp);
@@ -282,13 +286,12 @@ int	ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 int	ck_mm_restore_pages(struct ck_proc *p, uint64_t addr, const uint8_t *data,
 	    uint32_t npages, struct ckpt_err *e);
 int	ck_mm_restore_finish(struct ck_proc *p, int exe_fd, struct ckpt_err *e);
-uint64_t ck_proc_scratch(struct ck_proc *p);
 
 int	ck_task_collect(struct ck_proc *p, struct ckpt_err *e);
 int	ck_task_encode(struct buf *b, const struct ck_proc *p);
 int	ck_task_decode(struct buf *b, struct ck_proc *p);
 int	ck_task_check(const struct ck_image *im, struct ckpt_err *e);
-void	ck_task_prep(const struct ck_proc *p);	/* in the new process */
+int	ck_task_prep(const struct ck_proc *p);	/* in the new process */
 int	ck_task_restore_creds(struct ck_proc *p, struct ckpt_err *e);
 
 int	ck_sig_collect(struct ck_proc *p, struct ckpt_err *e);

@@ -67,6 +67,15 @@ struct ckpt_restore_opts {
 					   until ckpt_restore_run() */
 };
 
+/*
+ * To restore a tree as the child of another process (a job's shepherd):
+ * make that process a subreaper (prctl(PR_SET_CHILD_SUBREAPER)), call
+ * ckpt_restore() in a process descending from it, then let that process
+ * exit: the orphaned root is re-parented to the shepherd by the kernel.
+ * For exact pids, give pidns_fd the shepherd's PID namespace and set
+ * same_pid.
+ */
+
 /* A restored tree not yet released (opaque). */
 struct ckpt_restored;
 

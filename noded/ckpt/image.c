@@ -43,7 +43,15 @@ struct ck_stream {
 	int		 writing;
 	uint64_t	 bytes;		/* moved so far */
 	uint8_t		*pages;		/* read buffer for page sections */
+	uint8_t		*wbuf;		/* small page sections gathered here */
+	size_t		 wlen;		/* bytes in wbuf, < WBUF_SIZE */
 };
+
+/* Page runs up to SMALL_RUN bytes are gathered into one write. */
+#define WBUF_SIZE	(1024 * 1024)
+#define SMALL_RUN	(64 * 1024)
+
+static int	stream_flush(struct ck_stream *, struct ckpt_err *);
 
 static uint32_t	crc_table[8][256];
 static int	crc_ready;
@@ -233,7 +241,21 @@ ck_stream_free(struct ck_stream *s)
 	if (s == NULL)
 		return;
 	free(s->pages);
+	free(s->wbuf);
 	free(s);
+}
+
+static int
+stream_flush(struct ck_stream *s, struct ckpt_err *e)
+{
+	if (s->wlen == 0)
+		return 0;
+	if (ck_write_all(s->fd, s->wbuf, s->wlen) != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "writing image: %s",
+		    strerror(errno));
+	s->bytes += s->wlen;
+	s->wlen = 0;
+	return 0;
 }
 
 uint64_t
@@ -322,6 +344,8 @@ ck_write_section(struct ck_stream *s, uint32_t type, struct buf *payload,
 
 	if (len > CK_SEC_MAX)
 		return ck_fail(e, SS_ERR_TOO_LONG, "section %u too long", type);
+	if ((r = stream_flush(s, e)) != 0)
+		return r;
 	if ((r = sec_header(hdr, type, len, 0)) != 0)
 		return ck_fail(e, r, "section header: %s", ss_strerror(r));
 	crc = ck_crc32c(0, hdr, 8);
@@ -393,6 +417,19 @@ ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
 		memcpy(hdr, h2, 12);
 	}
 	total = sizeof(hdr) + dlen;
+	if (dlen <= SMALL_RUN) {
+		if (s->wbuf == NULL && (s->wbuf = malloc(WBUF_SIZE)) == NULL)
+			return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+		if (s->wlen + total > WBUF_SIZE &&
+		    (r = stream_flush(s, e)) != 0)
+			return r;
+		memcpy(s->wbuf + s->wlen, hdr, sizeof(hdr));
+		memcpy(s->wbuf + s->wlen + sizeof(hdr), data, dlen);
+		s->wlen += total;
+		return 0;
+	}
+	if ((r = stream_flush(s, e)) != 0)
+		return r;
 	while (done < total) {
 		int cnt = 0;
 

@@ -246,7 +246,7 @@ ck_mm_collect(struct ck_proc *p, struct ckpt_err *e)
 	long off, ret;
 	uint64_t zero = 0;
 	uint32_t i;
-	int k, n;
+	int k;
 
 	if ((off = ck_arch_vdso_syscall_off()) < 0)
 		return ck_fail(e, SS_ERR_UNSUPPORTED, "no syscall instruction "
@@ -300,8 +300,6 @@ ck_mm_collect(struct ck_proc *p, struct ckpt_err *e)
 		    strerror(errno));
 	p->auxv = (uint8_t *)data;
 	p->auxv_len = len;
-	n = 0;
-	(void)n;
 	return 0;
 }
 
@@ -539,7 +537,8 @@ sys(struct ck_proc *p, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
 	uint64_t a[6] = { a0, a1, a2, a3, a4, a5 };
 	long ret;
 
-	if (ck_inject(p->thr[0].ntid, p->sys_ip, nr, a, 6, &ret) != 0)
+	if (ck_inject_new(p->thr[0].ntid, p->sys_ip, &p->thr[0].regs, nr, a, 6,
+	    &ret) != 0)
 		return ck_fail(e, SS_ERR_SYSTEM, "process %d: %s: %s", p->npid,
 		    what, strerror(errno));
 	if (ret < 0 && ret > -4096) {
@@ -610,7 +609,7 @@ ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 	uint64_t lo, hi, tmpbase, prot, flags;
 	long off, ret;
 	uint32_t i;
-	int k, r, moved = 0;
+	int k, r;
 
 	(void)im;
 	if ((off = ck_arch_vdso_syscall_off()) < 0)
@@ -676,10 +675,8 @@ ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 			    cur.size[k], MREMAP_MAYMOVE | MREMAP_FIXED,
 			    want.start[k], 0, NULL, "mremap vdso", e)) != 0)
 				return r;
-		moved = 1;
 	}
 	p->sys_ip = want.start[2] + off;
-	(void)moved;
 	/* 4. Every area, writable while its pages come in. */
 	for (i = 0; i < p->nvma; i++) {
 		v = &p->vmas[i];
@@ -752,12 +749,6 @@ ck_mm_restore_pages(struct ck_proc *p, uint64_t addr, const uint8_t *data,
 		    "%#llx: %s", p->npid, (unsigned long long)addr,
 		    strerror(errno));
 	return 0;
-}
-
-uint64_t
-ck_proc_scratch(struct ck_proc *p)
-{
-	return p->scratch;
 }
 
 int

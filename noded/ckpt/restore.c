@@ -517,8 +517,7 @@ prep(struct rctx *c, uint32_t i)
 			prep(c, j);
 		c->newpid[j] = pid;
 	}
-	ck_task_prep(p);
-	if ((r = ck_sig_prep(p)) != 0) {
+	if ((r = ck_task_prep(p)) != 0 || (r = ck_sig_prep(p)) != 0) {
 		report(c, i, -r);
 		_exit(1);
 	}
@@ -680,15 +679,16 @@ finish(struct ck_proc *p, int base, int same_pid, struct ckpt_err *e)
 	a[0] = base;
 	a[1] = ~0u;
 	a[2] = 0;
-	if (ck_inject(p->thr[0].ntid, p->sys_ip, SYS_close_range, a, 3,
-	    &ret) != 0 || ret != 0)
+	if (ck_inject_new(p->thr[0].ntid, p->sys_ip, &p->thr[0].regs,
+	    SYS_close_range, a, 3, &ret) != 0 || ret != 0)
 		return ck_fail(e, SS_ERR_SYSTEM, "process %d: close_range",
 		    p->npid);
 	if ((r = ck_task_restore_creds(p, e)) != 0)
 		return r;
 	a[0] = p->scratch;
 	a[1] = 2 * CK_PAGE;
-	if (ck_inject(p->thr[0].ntid, p->sys_ip, SYS_munmap, a, 2, &ret) != 0)
+	if (ck_inject_new(p->thr[0].ntid, p->sys_ip, &p->thr[0].regs,
+	    SYS_munmap, a, 2, &ret) != 0)
 		return ck_fail(e, SS_ERR_SYSTEM, "process %d: munmap",
 		    p->npid);
 	return ck_threads_finish(p, e);

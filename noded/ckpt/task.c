@@ -290,22 +290,23 @@ ck_task_check(const struct ck_image *im, struct ckpt_err *e)
 	return 0;
 }
 
-/* In the new process (before its memory is replaced); exits on error. */
-void
+/* In the new process (before its memory is replaced): 0 or -errno. */
+int
 ck_task_prep(const struct ck_proc *p)
 {
 	int i;
 
 	umask(p->umask);
 	if (chdir(p->cwd) == -1)
-		_exit(120);
+		return -errno;
 	if (personality(p->personality) == -1)
-		_exit(121);
+		return -errno;
 	for (i = 0; i < CK_NRLIMIT; i++)
 		if (setrlimit(i, &p->rlim[i]) == -1)
-			_exit(122);
+			return -errno;
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		_exit(123);
+		return -errno;
+	return 0;
 }
 
 static int
@@ -315,7 +316,8 @@ run(struct ck_proc *p, pid_t tid, long nr, uint64_t a0, uint64_t a1,
 	uint64_t a[3] = { a0, a1, a2 };
 	long ret;
 
-	if (ck_inject(tid, p->sys_ip, nr, a, 3, &ret) != 0)
+	if (ck_inject_new(tid, p->sys_ip, &p->thr[0].regs, nr, a, 3, &ret) !=
+	    0)
 		return ck_fail(e, SS_ERR_SYSTEM, "thread %d: %s: %s", tid, what,
 		    strerror(errno));
 	if (ret < 0 && ret > -4096) {

@@ -483,7 +483,8 @@ run(struct ck_proc *p, pid_t tid, long nr, uint64_t a0, uint64_t a1,
 	uint64_t a[4] = { a0, a1, a2, a3 };
 	long ret;
 
-	if (ck_inject(tid, p->sys_ip, nr, a, 4, &ret) != 0)
+	if (ck_inject_new(tid, p->sys_ip, &p->thr[0].regs, nr, a, 4, &ret) !=
+	    0)
 		return ck_fail(e, SS_ERR_SYSTEM, "thread %d: %s: %s", tid, what,
 		    strerror(errno));
 	if (ret < 0 && ret > -4096) {

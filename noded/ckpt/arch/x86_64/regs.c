@@ -291,6 +291,39 @@ inject(pid_t tid, uint64_t ip, long nr, const uint64_t *args, int nargs,
 	return 0;
 }
 
+/*
+ * Injection into a thread being restored: none of its code runs yet, all
+ * its signals are blocked and its registers are set at the very end, so
+ * nothing is saved or put back (4 system calls instead of 9).  tmpl gives
+ * valid segment registers (the dumped ones).
+ */
+int
+ck_inject_new(pid_t tid, uint64_t ip, const struct user_regs_struct *tmpl,
+    long nr, const uint64_t *args, int nargs, long *retp)
+{
+	struct user_regs_struct r = *tmpl;
+	int rc;
+
+	r.rip = ip;
+	r.rax = nr;
+	r.orig_rax = (uint64_t)-1;
+	r.eflags &= ~0x100ull;	/* TF: the step sets it itself */
+	r.rdi = nargs > 0 ? args[0] : 0;
+	r.rsi = nargs > 1 ? args[1] : 0;
+	r.rdx = nargs > 2 ? args[2] : 0;
+	r.r10 = nargs > 3 ? args[3] : 0;
+	r.r8 = nargs > 4 ? args[4] : 0;
+	r.r9 = nargs > 5 ? args[5] : 0;
+	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) == -1)
+		return SS_ERR_SYSTEM;
+	if ((rc = step_syscall(tid, NULL)) != 0)
+		return rc;
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) == -1)
+		return SS_ERR_SYSTEM;
+	*retp = (long)r.rax;
+	return 0;
+}
+
 int
 ck_inject(pid_t tid, uint64_t ip, long nr, const uint64_t *args, int nargs,
     long *retp)

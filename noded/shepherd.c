@@ -460,6 +460,16 @@ job_start(struct shepherd *s)
 		ctl_error(CTL_FD, r, "pipe");
 		goto out;
 	}
+	/*
+	 * The session is ours (S) and the job gets a process group of its own
+	 * in it, the terminal's foreground group.  Were the job its own
+	 * session leader, its group would be orphaned (its parent, S, being
+	 * outside the session) and the kernel would throw away the SIGTSTP of
+	 * a Ctrl-Z.
+	 */
+	if (slave >= 0 && ioctl(slave, TIOCSCTTY, 0) == -1)
+		log_warn_r(SS_ERR_SYSTEM, "job %llu: controlling terminal",
+		    (unsigned long long)s->spec.gpid);
 	if ((s->job = fork()) == -1) {
 		r = SS_ERR_SYSTEM;
 		ctl_error(CTL_FD, r, "fork");
@@ -472,6 +482,7 @@ job_start(struct shepherd *s)
 		job_child(s, child, slave, st[1]);
 	}
 	close(st[1]);
+	(void)setpgid(s->job, s->job);	/* as J does: whoever is first */
 	r = 0;
 	/* J writes its node pid as one u32 first thing, then carries on. */
 	if ((b = buf_new(4)) == NULL || buf_reserve(b, 4, &p) != 0) {
@@ -526,7 +537,7 @@ job_child(struct shepherd *s, const int child[3], int slave, int stfd)
 	if (sigemptyset(&none) == -1 ||
 	    sigprocmask(SIG_SETMASK, &none, NULL) == -1)
 		_exit(126);
-	if (setsid() == -1)
+	if (setpgid(0, 0) == -1)
 		_exit(126);
 	/* Join the cgroup before anything can fork ("0" = the writer). */
 	if (s->cgroup_made) {
@@ -552,10 +563,20 @@ job_child(struct shepherd *s, const int child[3], int slave, int stfd)
 		if (dup2(slave >= 0 ? slave : child[i], i) == -1)
 			_exit(126);
 	}
-	if (slave >= 0 && ioctl(0, TIOCSCTTY, 0) == -1) {
-		(void)dprintf(2, "sshell: cannot get a terminal: %s\n",
-		    strerror(errno));
-		_exit(126);
+	if (slave >= 0) {
+		sigset_t ttou, old;
+
+		/* Into the foreground of S's terminal, before anything can
+		 * read it (SIGTTOU blocked: we are not there yet). */
+		sigemptyset(&ttou);
+		sigaddset(&ttou, SIGTTOU);
+		if (sigprocmask(SIG_BLOCK, &ttou, &old) == -1 ||
+		    tcsetpgrp(0, getpid()) == -1) {
+			(void)dprintf(2, "sshell: cannot get a terminal: %s\n",
+			    strerror(errno));
+			_exit(126);
+		}
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	}
 	if (close_range(3, ~0U, 0) == -1)
 		_exit(126);

@@ -271,6 +271,17 @@ tm send-keys -t t C-c
 check "fg brings it back (Ctrl-C then ends it)" wait_for 20 at_prompt
 
 wait_for 20 at_prompt
+tm send-keys -t t 'clear' Enter
+wait_for 20 at_prompt
+tm send-keys -t t '@n3 sleep 200 &' Enter
+wait_for 20 screen_has '^\[[0-9]+\] [0-9]+ n3$'
+gp=$(screen | sed -n 's/^\[[0-9]*\] \([0-9]*\) n3$/\1/p' | tail -n 1)
+tm send-keys -t t 'kill ' Tab Tab
+check "Tab after kill lists the job's GPID $gp" wait_for 20 screen_has "(^| )$gp( |\$)"
+tm send-keys -t t C-u 'kill %' Tab Enter
+check "kill %N (completed) ends it" wait_for 20 screen_has 'Killed \(SIGTERM\) +sleep 200'
+
+wait_for 20 at_prompt
 tm send-keys -t t '@n2 sleep 1 &' Enter
 check "a background job's end is reported at the prompt" \
     wait_for 20 screen_has '^\[[0-9]+\]\+? +Done +sleep 1$'

@@ -17,13 +17,18 @@ $(B)/bin/sckpt: $(B)/obj/shell/sckpt.o $(CKPT_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-# Test programs: tests/ckpt/<name>.c -> $(B)/tests/ckpt/<name>
+# Test programs: tests/ckpt/<name>.c -> $(B)/tests/ckpt/<name>; api-*
+# ones link the engine.
 CKPT_TEST_SRCS := $(sort $(wildcard tests/ckpt/*.c))
 CKPT_TESTS += $(CKPT_TEST_SRCS:tests/ckpt/%.c=$(B)/tests/ckpt/%)
 
 $(B)/tests/ckpt/%: $(B)/obj/tests/ckpt/%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+$(B)/tests/ckpt/api-%: $(B)/obj/tests/ckpt/api-%.o $(CKPT_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
 
 check-ckpt: $(B)/bin/sckpt $(CKPT_TESTS)
 	B=$(B) prove -v tests/ckpt/run.sh

@@ -139,6 +139,18 @@ ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
 	}
 	if ((r = ck_files_collect(&im, e)) != 0)
 		goto fail;
+	/* Shared anonymous memory would come back unshared between the
+	 * processes of a tree: refuse rather than break them. */
+	for (i = 0; i < im.nproc && im.nproc > 1; i++)
+		for (j = 0; j < im.procs[i].nvma; j++)
+			if (im.procs[i].vmas[j].kind == CK_VMA_SHMEM) {
+				r = ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: "
+				    "shared anonymous memory at %#llx in a tree "
+				    "cannot be checkpointed yet",
+				    im.procs[i].pid, (unsigned long long)
+				    im.procs[i].vmas[j].start);
+				goto fail;
+			}
 	fill_header(&im);
 	/* write */
 	if ((s = ck_stream_new(o->out_fd, 1)) == NULL) {

@@ -114,6 +114,28 @@ status_field(pid_t pid, const char *key)
 	return v;
 }
 
+/* The parent of pid from /proc/PID/stat (cheaper than status); -1. */
+static long
+stat_ppid(pid_t pid)
+{
+	char path[64], buf[512], *s;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "pid (comm) S ppid ...": comm may hold anything but ')' last. */
+	if ((s = strrchr(buf, ')')) == NULL || s[1] == '\0' || s[2] == '\0')
+		return -1;
+	return strtol(s + 4, NULL, 10);
+}
+
 static int
 proc_add(struct ck_image *im, pid_t pid, int32_t parent, struct ckpt_err *e)
 {
@@ -226,7 +248,7 @@ find_children(struct ck_image *im, int *newp, struct ckpt_err *e)
 				break;
 		if (j < im->nproc)
 			continue;
-		if ((ppid = status_field(pid, "PPid:")) <= 0)
+		if ((ppid = stat_ppid(pid)) <= 0)
 			continue;
 		for (i = 0; i < im->nproc; i++)
 			if (im->procs[i].pid == ppid)
@@ -254,11 +276,19 @@ ck_threads_freeze(pid_t root, struct ck_image *im, struct ckpt_err *e)
 		    strerror(errno));
 	if ((r = proc_add(im, root, -1, e)) != 0)
 		return r;
+	/*
+	 * Threads until no process shows a new one (all of them stopped,
+	 * none can clone), then one scan of /proc for children; again if it
+	 * found any.  A single process costs one scan.
+	 */
 	do {
-		fresh = 0;
-		for (i = 0; i < im->nproc; i++)
-			if ((r = freeze_threads(&im->procs[i], &fresh, e)) != 0)
-				return r;
+		do {
+			fresh = 0;
+			for (i = 0; i < im->nproc; i++)
+				if ((r = freeze_threads(&im->procs[i], &fresh,
+				    e)) != 0)
+					return r;
+		} while (fresh > 0);
 		if ((r = find_children(im, &fresh, e)) != 0)
 			return r;
 	} while (fresh > 0);

@@ -1,0 +1,212 @@
+/*
+ * sckpt: checkpoint a process tree to a file or a stream, and restart it.
+ *
+ *	sckpt dump -t PID -o FILE|- [--leave-running]
+ *	sckpt restore -i FILE|- [-d] [--same-pid]
+ *	sckpt info FILE|-
+ *
+ * A thin front end on the checkpoint engine (noded/ckpt/ckpt.h); see
+ * sckpt(1).  Messages for people go to stderr as "sckpt: what: why";
+ * stdout carries only the restored root's pid.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "noded/ckpt/ckpt.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: sckpt dump -t PID -o FILE|- [--leave-running]\n"
+	    "       sckpt restore -i FILE|- [-d] [--same-pid]\n"
+	    "       sckpt info FILE|-\n");
+	exit(2);
+}
+
+static int
+cmd_dump(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "leave-running", no_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ckpt_dump_opts o;
+	struct ckpt_stats st;
+	struct ckpt_err e;
+	const char *out = NULL;
+	char *end;
+	int ch, fd, r;
+
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt_long(argc, argv, "t:o:", lo, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			o.pid = (pid_t)strtol(optarg, &end, 10);
+			if (*end != '\0' || o.pid <= 0)
+				usage();
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'L':
+			o.leave_running = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || o.pid == 0 || out == NULL)
+		usage();
+	if (strcmp(out, "-") == 0)
+		fd = STDOUT_FILENO;
+	else if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1) {
+		fprintf(stderr, "sckpt: %s: %s\n", out, strerror(errno));
+		return 1;
+	}
+	o.out_fd = fd;
+	memset(&e, 0, sizeof(e));
+	r = ckpt_dump(&o, &st, &e);
+	if (r == 0 && fd != STDOUT_FILENO && close(fd) == -1) {
+		fprintf(stderr, "sckpt: %s: %s\n", out, strerror(errno));
+		return 1;
+	}
+	if (r != 0) {
+		if (fd != STDOUT_FILENO) {
+			close(fd);
+			unlink(out);
+		}
+		fprintf(stderr, "sckpt: dump %d: %s\n", o.pid, e.msg);
+		return 1;
+	}
+	if (getenv("SCKPT_STATS") != NULL)
+		fprintf(stderr, "sckpt: dumped %u processes, %u threads, %llu "
+		    "pages, %llu bytes, frozen %.3f ms\n", st.nprocs,
+		    st.nthreads, (unsigned long long)st.pages,
+		    (unsigned long long)st.image_bytes, st.frozen_ns / 1e6);
+	return 0;
+}
+
+static int
+cmd_restore(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "same-pid", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ckpt_restore_opts o;
+	struct ckpt_restored *rs;
+	struct ckpt_stats st;
+	struct ckpt_err e;
+	const char *in = NULL;
+	pid_t pid;
+	int ch, fd, status, detach = 0;
+
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt_long(argc, argv, "i:d", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			in = optarg;
+			break;
+		case 'd':
+			detach = 1;
+			break;
+		case 'S':
+			o.same_pid = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || in == NULL)
+		usage();
+	o.stdio[0] = STDIN_FILENO;
+	o.stdio[1] = STDOUT_FILENO;
+	o.stdio[2] = STDERR_FILENO;
+	if (strcmp(in, "-") == 0) {
+		fd = STDIN_FILENO;
+		o.stdio[0] = -1;	/* stdin is the image */
+	} else if ((fd = open(in, O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "sckpt: %s: %s\n", in, strerror(errno));
+		return 1;
+	}
+	o.in_fd = fd;
+	o.pidns_fd = -1;
+	memset(&e, 0, sizeof(e));
+	if (ckpt_restore(&o, &rs, &st, &e) != 0) {
+		fprintf(stderr, "sckpt: restore %s: %s\n", in, e.msg);
+		return 1;
+	}
+	pid = ckpt_restored_pid(rs);
+	if (ckpt_restore_run(rs, &e) != 0) {
+		fprintf(stderr, "sckpt: restore %s: %s\n", in, e.msg);
+		return 1;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	printf("%d\n", (int)pid);
+	fflush(stdout);
+	if (getenv("SCKPT_STATS") != NULL)
+		fprintf(stderr, "sckpt: restored %u processes, %u threads, "
+		    "%llu pages, %llu bytes\n", st.nprocs, st.nthreads,
+		    (unsigned long long)st.pages,
+		    (unsigned long long)st.image_bytes);
+	if (detach)
+		return 0;
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR) {
+			fprintf(stderr, "sckpt: wait %d: %s\n", (int)pid,
+			    strerror(errno));
+			return 1;
+		}
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static int
+cmd_info(int argc, char **argv)
+{
+	struct ckpt_err e;
+	int fd;
+
+	if (argc != 2)
+		usage();
+	if (strcmp(argv[1], "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(argv[1], O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "sckpt: %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	memset(&e, 0, sizeof(e));
+	if (ckpt_info(fd, stdout, &e) != 0) {
+		fprintf(stderr, "sckpt: %s: %s\n", argv[1], e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		usage();
+	signal(SIGPIPE, SIG_IGN);
+	if (strcmp(argv[1], "dump") == 0)
+		return cmd_dump(argc - 1, argv + 1);
+	if (strcmp(argv[1], "restore") == 0)
+		return cmd_restore(argc - 1, argv + 1);
+	if (strcmp(argv[1], "info") == 0)
+		return cmd_info(argc - 1, argv + 1);
+	usage();
+}

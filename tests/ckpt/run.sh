@@ -1,0 +1,462 @@
+#!/bin/bash
+# run.sh: the zdtm-style tests of the checkpoint engine and sckpt(1), in
+# TAP for prove(1).  Each test program sets up some state, is dumped and
+# restored (through a file, and through a pipe `sckpt dump -o - | sckpt
+# restore -i -`), then checks its state itself and exits 0 or 1.  No test
+# looks at a clock: we poll for conditions, with a generous bound so a hung
+# test fails instead of hanging.  Every process and file made here is
+# removed on exit, also on failure.
+#
+# Needs root (ptrace of any process, PR_SET_MM_MAP with exe, clone3
+# set_tid).  B= names the build directory (default build).
+set -u
+B=${B:-build}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SCKPT=$ROOT/$B/bin/sckpt
+TB=$ROOT/$B/tests/ckpt
+T=$(mktemp -d /tmp/sckpt-test.XXXXXX)
+PIDS=()
+n=0
+fails=0
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() {
+	n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"
+	local f
+	for f in "$D"/*.err; do
+		[ -s "$f" ] && sed 's/^/# /' "$f"
+	done
+	return 0
+}
+diag() { echo "# $*"; }
+# check NAME CMD...: one TAP line for a condition.
+check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
+
+# Polls until a command succeeds (bounded: 30 s of 20 ms polls).
+wait_for() {
+	local i=0
+	until "$@"; do
+		sleep 0.02
+		i=$((i + 1))
+		[ $i -gt 1500 ] && return 1
+	done
+	return 0
+}
+nonempty() { [ -s "$1" ]; }
+pids_free() {
+	local p
+	for p in $("$SCKPT" info "$1" | awk '$1 == "process" { print $2 }'); do
+		[ -e "/proc/$p" ] && return 1
+	done
+	return 0
+}
+in_syscall() { local s; s=$(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null); [[ $s =~ ^[0-9]+$ ]]; }
+lines_over() { [ "$(wc -l < "$1")" -gt "$2" ]; }
+
+# newdir NAME: a fresh directory $D for one test.
+newdir() { D=$T/$1; mkdir -p "$D"; }
+
+# start CMD...: runs CMD in the background in $D, pid in $P.
+start() {
+	"$@" </dev/null >"$D/stdout" 2>"$D/prog.err" &
+	P=$!
+	PIDS+=("$P")
+}
+
+# ckpt MODE PID [extra restore args]: dumps PID and restores it in the
+# background; the new pid in $NP, the restorer's pid in $RP (its exit
+# status is the restored root's).  MODE is file or pipe.
+ckpt() {
+	local mode=$1 pid=$2
+	shift 2
+	rm -f "$D/newpid"
+	if [ "$mode" = file ]; then
+		if ! "$SCKPT" dump -t "$pid" -o "$D/img" 2>"$D/dump.err"; then
+			return 1
+		fi
+		wait "$pid" 2>/dev/null
+		# --same-pid: wait until the dead tree's pids are free again.
+		[[ " $* " == *" --same-pid "* ]] && wait_for pids_free "$D/img"
+		"$SCKPT" restore -i "$D/img" "$@" >"$D/newpid" 2>"$D/restore.err" &
+		RP=$!
+	else
+		( "$SCKPT" dump -t "$pid" -o - 2>"$D/dump.err" |
+		  "$SCKPT" restore -i - "$@" >"$D/newpid" 2>"$D/restore.err" ) &
+		RP=$!
+	fi
+	PIDS+=("$RP")
+	if ! wait_for nonempty "$D/newpid"; then
+		return 1
+	fi
+	NP=$(head -1 "$D/newpid")
+	PIDS+=("$NP")
+	[ "$mode" = pipe ] && wait "$pid" 2>/dev/null
+	return 0
+}
+
+# consecutive FILE: 0, 1, 2 ... then "end", no gap, no repeat.
+consecutive() {
+	awk 'BEGIN { n = 0 } $0 == "end" { e = 1; exit } $0 != n { exit 1 }
+	    { n++ } END { exit !e }' "$1"
+}
+
+# ONLY="group ..." runs some groups (default: all).
+want() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
+
+g_basic() {
+for mode in file pipe; do
+	# A counter with a 256 MiB heap, appending to a file.
+	newdir counter-$mode
+	start "$TB/counter" "$D/out" 256
+	wait_for test -e "$D/out.ready"
+	wait_for lines_over "$D/out" 2
+	if ckpt $mode $P; then
+		c=$(wc -l < "$D/out")
+		wait_for lines_over "$D/out" $((c + 2))
+		kill -USR2 "$NP"
+		wait "$RP"; rc=$?
+		check "counter 256 MiB ($mode): heap checksum holds" [ $rc = 0 ]
+		check "counter ($mode): file continues without a gap" \
+		    consecutive "$D/out"
+	else
+		not_ok "counter ($mode): dump and restore"
+		not_ok "counter ($mode): file continues"
+	fi
+
+	# Blocked in a system call at dump time.
+	for call in nanosleep read poll wait4; do
+		newdir $call-$mode
+		start "$TB/blocking" $call "$D/f"
+		wait_for test -e "$D/f.ready"
+		wait_for in_syscall $P
+		if ckpt $mode $P; then
+			wait "$RP"; rc=$?
+			check "blocked in $call ($mode): resumes correctly" [ $rc = 0 ]
+		else
+			not_ok "blocked in $call ($mode): dump and restore"
+		fi
+	done
+
+	for t in threads signals; do
+		newdir $t-$mode
+		start "$TB/$t" "$D/f"
+		wait_for test -e "$D/f.ready"
+		if ckpt $mode $P; then
+			kill -USR2 "$NP"
+			wait "$RP"; rc=$?
+			check "$t ($mode)" [ $rc = 0 ]
+		else
+			not_ok "$t ($mode): dump and restore"
+		fi
+	done
+
+	# A pipeline with bytes in the pipe: output equals an undisturbed run.
+	# sh waits for its children by pid, so they need their pids back:
+	# --same-pid, which a restore through a pipe on the same machine
+	# cannot have (the original still holds them).
+	[ $mode = pipe ] && continue
+	newdir pipeline-$mode
+	seq 1 20000 > "$D/want"
+	start sh -c 'seq 1 20000 | { sleep 0.3; while read l; do echo "$l"; done; } > '"$D/out"
+	wait_for test -s "$D/out"
+	if ckpt $mode $P --same-pid; then
+		wait "$RP"; rc=$?
+		check "sh -c 'producer | consumer' ($mode): exit 0" [ $rc = 0 ]
+		check "sh -c 'producer | consumer' ($mode): same output" \
+		    cmp -s "$D/want" "$D/out"
+	else
+		not_ok "pipeline ($mode): dump and restore"
+		not_ok "pipeline ($mode): same output"
+	fi
+done
+}
+
+# Real programs, each dumped and restored twice mid-run; output compared
+# with an undisturbed run.
+real_prog() {
+	local name=$1 cmd=$2 i rc
+	newdir real-$name
+	printf '%s\n' "$cmd" > "$D/cmd.sh"
+	sh "$D/cmd.sh" > "$D/want" 2>/dev/null </dev/null
+	setsid sh "$D/cmd.sh" > "$D/out" 2>"$D/prog.err" </dev/null &
+	P=$!
+	PIDS+=("$P")
+	for i in 1 2; do
+		# Let it run a little (poll on its CPU time, not a clock).
+		wait_for cpu_over $P 30
+		# sh waits for its child by pid: --same-pid.
+		if ! ckpt file $P --same-pid; then
+			not_ok "$name: dump and restore $i"
+			return
+		fi
+		# The second dump kills the first copy; its restorer then ends.
+		P=$NP
+	done
+	wait "$RP"; rc=$?
+	check "$name: exit 0 after two restores" [ $rc = 0 ]
+	check "$name: output equals an undisturbed run's" cmp -s "$D/want" "$D/out"
+}
+# cpu_over SID TICKS: the processes of session SID have used more than
+# TICKS clock ticks of CPU (their CPU time, not a clock).
+cpu_over() {
+	local p t=0 u s
+	for p in $(ps -s "$1" -o pid=); do
+		read -r u s < <(awk '{ sub(/.*\) /, ""); print $12, $13 }' \
+		    "/proc/$p/stat" 2>/dev/null) || continue
+		t=$((t + u + s))
+	done
+	[ "$t" -gt "$2" ]
+}
+g_real() {
+seq 1 3000000 > "$T/big.txt"
+for i in 1 2 3 4 5 6 7 8 9; do cat "$T/big.txt"; done > "$T/big9.txt"
+for i in 1 2 3 4; do cat "$T/big9.txt"; done > "$T/big36.txt"
+real_prog awk "awk 'BEGIN { s = 0; for (i = 0; i < 20000000; i++) s += i % 7; print s }'"
+real_prog dc "echo 12000k 2v p | dc"
+real_prog sha256sum "sha256sum $T/big36.txt"
+real_prog sed "sed -e s/1/one/g -e s/2/two/g $T/big9.txt"
+real_prog md5sum "cat $T/big36.txt | md5sum"
+real_prog tar "tar cf $T/t.tar -C /usr include share && md5sum < $T/t.tar && rm $T/t.tar"
+}
+
+# file_maps MAPS: the file mappings, adjacent ones of one file joined
+# (the kernel may merge areas that were created apart).
+file_maps() {
+	awk '$6 ~ /^\// { split($1, a, "-")
+		if ($6 == name && a[1] == end) { end = a[2]; next }
+		if (name != "") print start "-" end, name
+		start = a[1]; end = a[2]; name = $6 }
+	    END { if (name != "") print start "-" end, name }' "$1"
+}
+
+# /proc of the restored process matches the original's.
+g_proc() {
+newdir proc
+start "$TB/counter" "$D/out" 1
+wait_for test -e "$D/out.ready"
+for f in cmdline comm environ; do cat "/proc/$P/$f" > "$D/$f.before"; done
+readlink "/proc/$P/exe" > "$D/exe.before"
+file_maps "/proc/$P/maps" > "$D/maps.before"
+if ckpt file $P; then
+	for f in cmdline comm environ; do
+		cat "/proc/$NP/$f" > "$D/$f.after"
+		check "/proc/PID/$f matches" cmp -s "$D/$f.before" "$D/$f.after"
+	done
+	check "/proc/PID/exe matches" [ "$(readlink /proc/$NP/exe)" = "$(cat "$D/exe.before")" ]
+	file_maps "/proc/$NP/maps" > "$D/maps.after"
+	check "file mappings (addresses and names) match" cmp -s "$D/maps.before" "$D/maps.after"
+	kill -USR2 "$NP"
+	wait "$RP"
+else
+	for f in cmdline comm environ exe maps; do not_ok "/proc/PID/$f: dump"; done
+fi
+}
+
+# --same-pid gives the old pid back.
+g_samepid() {
+newdir samepid
+start "$TB/counter" "$D/out" 1
+wait_for test -e "$D/out.ready"
+old=$P
+if ckpt file $P --same-pid; then
+	check "--same-pid: the old pid back" [ "$NP" = "$old" ]
+	kill -USR2 "$NP"
+	wait "$RP"; rc=$?
+	check "--same-pid: process runs on" [ $rc = 0 ]
+else
+	not_ok "--same-pid: dump and restore"
+	not_ok "--same-pid: runs on"
+fi
+newdir samepid-threads
+start "$TB/threads" "$D/f"
+wait_for test -e "$D/f.ready"
+ls /proc/$P/task > "$D/tids.before"
+cat /proc/$P/task/*/comm > "$D/comms.before"
+if ckpt file $P --same-pid; then
+	ls /proc/$NP/task > "$D/tids.after"
+	cat /proc/$NP/task/*/comm > "$D/comms.after"
+	check "--same-pid: every thread its old tid" cmp -s "$D/tids.before" "$D/tids.after"
+	check "thread names kept" cmp -s "$D/comms.before" "$D/comms.after"
+	kill -USR2 "$NP"
+	wait "$RP"; rc=$?
+	check "--same-pid: threads join and agree" [ $rc = 0 ]
+else
+	not_ok "--same-pid threads: dump and restore"
+fi
+}
+
+# --leave-running, then two restores of the image: three live copies.
+g_leave() {
+newdir leave
+start "$TB/counter" "$D/out" 16
+wait_for test -e "$D/out.ready"
+if "$SCKPT" dump -t $P -o "$D/img" --leave-running 2>"$D/dump.err"; then
+	"$SCKPT" restore -i "$D/img" > "$D/p1" 2>"$D/r1.err" & R1=$!
+	"$SCKPT" restore -i "$D/img" > "$D/p2" 2>"$D/r2.err" & R2=$!
+	PIDS+=("$R1" "$R2")
+	wait_for nonempty "$D/p1"; wait_for nonempty "$D/p2"
+	kill -USR2 "$P" "$(cat "$D/p1")" "$(cat "$D/p2")"
+	wait "$P"; a=$?; wait "$R1"; b=$?; wait "$R2"; c=$?
+	check "--leave-running: original and two copies all pass" \
+	    [ "$a$b$c" = 000 ]
+	check "--leave-running: three ends in the file" \
+	    [ "$(grep -c '^end$' "$D/out")" = 3 ]
+else
+	not_ok "--leave-running: dump"
+	not_ok "--leave-running: copies"
+fi
+}
+
+# Refusals: the dump refuses, names the resource, the process runs on.
+refuse() {
+	local what=$1 word=$2
+	newdir refuse-$what
+	start "$TB/holder" "$what" "$D/f"
+	if ! wait_for test -e "$D/f.ready"; then
+		not_ok "refuses $what: holder did not start"
+		return
+	fi
+	if "$SCKPT" dump -t $P -o "$D/img" 2>"$D/dump.out"; then
+		not_ok "refuses $what: dump succeeded"
+		return
+	fi
+	check "refuses $what, naming it" grep -qi -- "$word" "$D/dump.out"
+	check "refuses $what: process runs on untouched" \
+	    sh -c "kill -0 $P && ! grep -q '^State:.*[tT]' /proc/$P/status"
+	check "refuses $what: no image left" [ ! -e "$D/img" ]
+	kill -9 $P; wait $P 2>/dev/null
+}
+g_refuse() {
+refuse socket socket
+refuse eventfd eventfd
+refuse timerfd timerfd
+refuse signalfd signalfd
+refuse epoll eventpoll
+refuse inotify inotify
+refuse deleted deleted
+refuse sysvshm SysV
+refuse memfd deleted
+refuse posixtimer "POSIX timer"
+refuse seccomp seccomp
+}
+
+# Damaged images are refused before any process is created.
+g_damaged() {
+newdir damaged
+start "$TB/counter" "$D/out" 1
+wait_for test -e "$D/out.ready"
+"$SCKPT" dump -t $P -o "$D/img" 2>"$D/dump.err"
+wait $P 2>/dev/null
+size=$(stat -c %s "$D/img")
+damaged() {
+	local name=$1 word=$2
+	if "$SCKPT" restore -i "$D/bad" >"$D/bad.pid" 2>"$D/bad.out"; then
+		not_ok "refuses $name image: restored"
+		return
+	fi
+	check "refuses $name image ($word)" grep -qi -- "$word" "$D/bad.out"
+	check "$name image: no process started" [ ! -s "$D/bad.pid" ]
+}
+head -c $((size / 2)) "$D/img" > "$D/bad"
+damaged truncated truncated
+cp "$D/img" "$D/bad"
+printf '\x5a' | dd of="$D/bad" bs=1 seek=$((size / 3)) conv=notrunc 2>/dev/null
+damaged flipped-byte checksum
+cp "$D/img" "$D/bad"
+printf '\x09' | dd of="$D/bad" bs=1 seek=7 conv=notrunc 2>/dev/null
+damaged other-version version
+start "$TB/counter" "$D/out2" 1
+wait_for test -e "$D/out2.ready"
+CKPT_FAKE_XCR0=0x2ff "$SCKPT" dump -t $P -o "$D/bad" 2>"$D/dump.err"
+wait $P 2>/dev/null
+damaged other-xstate xstate
+}
+
+# An ordinary user dumps and restores their own process, and cannot
+# restore root's.
+g_user() {
+	newdir user
+	chmod 755 "$T"
+	chmod 777 "$D"
+	local U="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+	$U "$TB/counter" "$D/out" 4 </dev/null >/dev/null 2>&1 &
+	P=$!
+	PIDS+=("$P")
+	wait_for test -e "$D/out.ready"
+	if $U "$SCKPT" dump -t $P -o "$D/img" 2>"$D/dump.err"; then
+		wait $P 2>/dev/null
+		$U "$SCKPT" restore -i "$D/img" >"$D/newpid" 2>"$D/restore.err" &
+		RP=$!
+		PIDS+=("$RP")
+		wait_for nonempty "$D/newpid"
+		NP=$(cat "$D/newpid")
+		[ -n "$NP" ] || NP=0
+		check "user: restored process runs as nobody" \
+		    [ "$(stat -c %U /proc/$NP)" = nobody ]
+		kill -USR2 "$NP"
+		wait "$RP"; rc=$?
+		check "user: dump and restore of one's own process" [ $rc = 0 ]
+	else
+		not_ok "user: dump of one's own process"
+		not_ok "user: restore"
+	fi
+	start "$TB/counter" "$D/out2" 1
+	wait_for test -e "$D/out2.ready"
+	"$SCKPT" dump -t $P -o "$D/rootimg" 2>"$D/dump.err"
+	wait $P 2>/dev/null
+	chmod 644 "$D/rootimg"
+	if $U "$SCKPT" restore -i "$D/rootimg" >/dev/null 2>"$D/user.out"; then
+		not_ok "user: restores root's process"
+	else
+		check "user: refused to restore root's process" \
+		    grep -q "only root" "$D/user.out"
+	fi
+	if $U "$SCKPT" dump -t $$ -o "$D/x" 2>"$D/user.out"; then
+		not_ok "user: dumps root's process"
+	else
+		ok "user: refused to dump root's process"
+	fi
+}
+
+# The API as migration uses it: into a new PID namespace with the old
+# pids, left stopped until told to run (api-restore.c checks both).
+g_api() {
+	newdir api
+	start "$TB/counter" "$D/out" 4
+	wait_for test -e "$D/out.ready"
+	old=$P
+	if "$SCKPT" dump -t $P -o "$D/img" 2>"$D/dump.err"; then
+		wait $P 2>/dev/null
+		"$TB/api-restore" "$D/img" $old >"$D/newpid" 2>"$D/api.err" &
+		RP=$!
+		PIDS+=("$RP")
+		wait_for nonempty "$D/newpid"
+		NP=$(cat "$D/newpid")
+		[ -n "$NP" ] || NP=0
+		check "api: old pid inside a new PID namespace" \
+		    grep -q "^NSpid:.*[[:space:]]$old\$" /proc/$NP/status
+		kill -USR2 "$NP"
+		wait "$RP"; rc=$?
+		check "api: restored stopped, then runs on when told" [ $rc = 0 ]
+	else
+		not_ok "api: dump"
+		not_ok "api: restore"
+	fi
+}
+
+for g in basic real proc samepid leave refuse damaged user api; do
+	want $g && g_$g
+done
+
+echo "1..$n"
+[ $fails = 0 ]

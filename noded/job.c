@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +123,12 @@ job_start(const struct req *r, uint64_t gpid, unsigned home,
 	struct buf *m = NULL;
 	char sock[4200], cg[4300];
 	int specp[2] = { -1, -1 }, sv[2] = { -1, -1 };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	char *argv[] = { "sshell-shepherd", NULL };
+	sigset_t none;
 	pid_t pid;
-	int rc = SS_ERR_SYSTEM, devnull;
+	int rc = SS_ERR_SYSTEM, a = -1, b = -1;
 
 	*rjp = NULL;
 	memset(&spec, 0, sizeof(spec));
@@ -152,36 +157,47 @@ job_start(const struct req *r, uint64_t gpid, unsigned home,
 		rc = SS_ERR_ALLOC;
 		goto fail;
 	}
-	if ((pid = fork()) == -1) {
+	/*
+	 * posix_spawn (a vfork underneath): noded's address space is not
+	 * copied for a child that only execs.  The ends go to 3 and 4 from
+	 * numbers above 4, so that neither dup2 can clobber the other.
+	 */
+	pid = -1;
+	if ((a = fcntl(specp[0], F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    (b = fcntl(sv[1], F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    posix_spawn_file_actions_init(&fa) != 0) {
+		if (a != -1)
+			close(a);
+		rc = SS_ERR_SYSTEM;
+	} else {
+		sigemptyset(&none);
+		if (posix_spawnattr_init(&attr) == 0) {
+			posix_spawnattr_setsigmask(&attr, &none);
+			posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+			if (posix_spawn_file_actions_adddup2(&fa, a, 3) == 0 &&
+			    posix_spawn_file_actions_adddup2(&fa, b, 4) == 0 &&
+			    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+			    O_RDWR, 0) == 0 &&
+			    posix_spawn_file_actions_adddup2(&fa, 0, 1) == 0 &&
+			    posix_spawn_file_actions_adddup2(&fa, 0, 2) == 0 &&
+			    posix_spawn_file_actions_addclosefrom_np(&fa, 5) ==
+			    0 && (errno = posix_spawn(&pid, g.shepherd, &fa,
+			    &attr, argv, environ)) != 0)
+				pid = -1;
+			posix_spawnattr_destroy(&attr);
+		}
+		posix_spawn_file_actions_destroy(&fa);
+		close(a);
+		close(b);
+	}
+	if (pid == -1) {
 		TAILQ_REMOVE(&g.rjobs, rj, entry);
 		buf_free(rj->shep_in);
 		buf_free(rj->stdin_q);
 		buf_free(rj->chq);
 		free(rj);
+		rc = SS_ERR_SYSTEM;
 		goto fail;
-	}
-	if (pid == 0) {
-		char *argv[] = { "sshell-shepherd", NULL };
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		int a, b;
-
-		/* Lift the ends above 10 first: dup2 of a descriptor onto
-		 * itself would keep its close-on-exec flag. */
-		devnull = open("/dev/null", O_RDWR);
-		a = fcntl(specp[0], F_DUPFD, 10);
-		b = fcntl(sv[1], F_DUPFD, 10);
-		if (a == -1 || b == -1 || devnull == -1 ||
-		    (devnull = fcntl(devnull, F_DUPFD, 10)) == -1 ||
-		    dup2(a, 3) == -1 || dup2(b, 4) == -1 ||
-		    dup2(devnull, 0) == -1 ||
-		    dup2(devnull, 1) == -1 || dup2(devnull, 2) == -1)
-			_exit(127);
-		close_range(5, ~0U, 0);
-		execv(g.shepherd, argv);
-		_exit(127);
 	}
 	close(specp[0]);
 	specp[0] = -1;

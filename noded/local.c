@@ -98,6 +98,7 @@ local_accept(void)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
+	struct passwd *pw;
 	struct conn *c;
 	int fd;
 
@@ -130,6 +131,11 @@ local_accept(void)
 		c->uid = cr.uid;
 		c->gid = cr.gid;
 		c->pid = cr.pid;
+		if ((pw = getpwuid(cr.uid)) != NULL)
+			snprintf(c->user, sizeof(c->user), "%s", pw->pw_name);
+		else
+			snprintf(c->user, sizeof(c->user), "%u",
+			    (unsigned)cr.uid);
 		TAILQ_INSERT_TAIL(&g.conns, c, entry);
 	}
 }
@@ -223,7 +229,6 @@ void
 local_io(struct conn *c, short revents)
 {
 	struct buf *payload;
-	struct passwd *pw;
 	struct req r;
 	uint8_t type, *p;
 	ssize_t n;
@@ -258,10 +263,7 @@ local_io(struct conn *c, short revents)
 	r.origin = c->id;
 	r.uid = c->uid;
 	r.gid = c->gid;
-	if ((pw = getpwuid(c->uid)) != NULL)
-		snprintf(r.user, sizeof(r.user), "%s", pw->pw_name);
-	else
-		snprintf(r.user, sizeof(r.user), "%u", (unsigned)c->uid);
+	memcpy(r.user, c->user, sizeof(r.user));
 	while (!c->dead && !c->close_after) {
 		rc = proto_frame_take(c->in, &type, &payload);
 		if (rc == SS_ERR_SHORT)

@@ -94,6 +94,7 @@ struct conn {
 	uid_t		 uid;
 	gid_t		 gid;
 	pid_t		 pid;
+	char		 user[PROTO_MAX_NAME];	/* name of uid, at accept */
 	int		 hello;		/* said hello */
 	int		 dead;		/* to be reaped */
 	int		 close_after;	/* close once out is flushed */

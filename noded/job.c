@@ -110,6 +110,88 @@ sock_path(uint64_t gpid, char *buf, size_t len)
 }
 
 /*
+ * Starts an sshell-shepherd that waits for its spec on fd 3, with fd 4 its
+ * control socket: *spec_w gets the spec pipe's write end, *ctl noded's end
+ * of the socket.  posix_spawn (a vfork underneath) copies nothing of
+ * noded's address space; the ends reach 3 and 4 from numbers above 4, so
+ * that neither dup2 can clobber the other.
+ */
+static int
+shep_launch(int *spec_w, int *ctl)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	char *argv[] = { "sshell-shepherd", NULL };
+	int specp[2] = { -1, -1 }, sv[2] = { -1, -1 }, a = -1, b = -1;
+	sigset_t none;
+	pid_t pid = -1;
+
+	if (pipe2(specp, O_CLOEXEC) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    (a = fcntl(specp[0], F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    (b = fcntl(sv[1], F_DUPFD_CLOEXEC, 10)) == -1)
+		goto out;
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		goto out;
+	if (posix_spawnattr_init(&attr) == 0) {
+		sigemptyset(&none);
+		posix_spawnattr_setsigmask(&attr, &none);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+		if (posix_spawn_file_actions_adddup2(&fa, a, 3) != 0 ||
+		    posix_spawn_file_actions_adddup2(&fa, b, 4) != 0 ||
+		    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+		    O_RDWR, 0) != 0 ||
+		    posix_spawn_file_actions_adddup2(&fa, 0, 1) != 0 ||
+		    posix_spawn_file_actions_adddup2(&fa, 0, 2) != 0 ||
+		    posix_spawn_file_actions_addclosefrom_np(&fa, 5) != 0 ||
+		    (errno = posix_spawn(&pid, g.shepherd, &fa, &attr, argv,
+		    environ)) != 0)
+			pid = -1;
+		posix_spawnattr_destroy(&attr);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+out:
+	if (a != -1)
+		close(a);
+	if (b != -1)
+		close(b);
+	if (specp[0] != -1)
+		close(specp[0]);
+	if (sv[1] != -1)
+		close(sv[1]);
+	if (pid == -1) {
+		if (specp[1] != -1)
+			close(specp[1]);
+		if (sv[0] != -1)
+			close(sv[0]);
+		return SS_ERR_SYSTEM;
+	}
+	*spec_w = specp[1];
+	*ctl = sv[0];
+	return 0;
+}
+
+/*
+ * A spare shepherd, started ahead and waiting for its spec, so that a new
+ * job does not wait for an exec (about 0.8 ms on our machines).  The next
+ * spare is started when a job ends, not when it starts: on two cores its
+ * exec would slow the very job that took the last one.
+ */
+static int spare_spec = -1, spare_ctl = -1;
+
+void
+job_spare(void)
+{
+	if (spare_spec != -1 || g.shepherd[0] == '\0')
+		return;
+	if (shep_launch(&spare_spec, &spare_ctl) != 0) {
+		spare_spec = spare_ctl = -1;
+		log_warn_r(SS_ERR_SYSTEM, "%s: cannot start a shepherd",
+		    g.shepherd);
+	}
+}
+
+/*
  * Starts a shepherd for gpid.  The SPAWNED reply to r (if r is not NULL)
  * goes out when the shepherd has reported the job's pid.
  */
@@ -122,13 +204,7 @@ job_start(const struct req *r, uint64_t gpid, unsigned home,
 	struct rjob *rj;
 	struct buf *m = NULL;
 	char sock[4200], cg[4300];
-	int specp[2] = { -1, -1 }, sv[2] = { -1, -1 };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	char *argv[] = { "sshell-shepherd", NULL };
-	sigset_t none;
-	pid_t pid;
-	int rc = SS_ERR_SYSTEM, a = -1, b = -1;
+	int spec_w = -1, ctl = -1, rc;
 
 	*rjp = NULL;
 	memset(&spec, 0, sizeof(spec));
@@ -147,70 +223,36 @@ job_start(const struct req *r, uint64_t gpid, unsigned home,
 	spec.req = *sp;
 	if ((m = proto_msg_new(MSG_SHEP_SPEC)) == NULL ||
 	    shep_spec_put(m, &spec) != 0 || proto_msg_finish(m) != 0) {
-		rc = SS_ERR_ALLOC;
-		goto fail;
+		buf_free(m);
+		return SS_ERR_ALLOC;
 	}
-	if (pipe2(specp, O_CLOEXEC) == -1 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
-		goto fail;
 	if ((rj = rjob_alloc(gpid, home)) == NULL) {
-		rc = SS_ERR_ALLOC;
-		goto fail;
+		buf_free(m);
+		return SS_ERR_ALLOC;
 	}
-	/*
-	 * posix_spawn (a vfork underneath): noded's address space is not
-	 * copied for a child that only execs.  The ends go to 3 and 4 from
-	 * numbers above 4, so that neither dup2 can clobber the other.
-	 */
-	pid = -1;
-	if ((a = fcntl(specp[0], F_DUPFD_CLOEXEC, 10)) == -1 ||
-	    (b = fcntl(sv[1], F_DUPFD_CLOEXEC, 10)) == -1 ||
-	    posix_spawn_file_actions_init(&fa) != 0) {
-		if (a != -1)
-			close(a);
-		rc = SS_ERR_SYSTEM;
-	} else {
-		sigemptyset(&none);
-		if (posix_spawnattr_init(&attr) == 0) {
-			posix_spawnattr_setsigmask(&attr, &none);
-			posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-			if (posix_spawn_file_actions_adddup2(&fa, a, 3) == 0 &&
-			    posix_spawn_file_actions_adddup2(&fa, b, 4) == 0 &&
-			    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-			    O_RDWR, 0) == 0 &&
-			    posix_spawn_file_actions_adddup2(&fa, 0, 1) == 0 &&
-			    posix_spawn_file_actions_adddup2(&fa, 0, 2) == 0 &&
-			    posix_spawn_file_actions_addclosefrom_np(&fa, 5) ==
-			    0 && (errno = posix_spawn(&pid, g.shepherd, &fa,
-			    &attr, argv, environ)) != 0)
-				pid = -1;
-			posix_spawnattr_destroy(&attr);
-		}
-		posix_spawn_file_actions_destroy(&fa);
-		close(a);
-		close(b);
-	}
-	if (pid == -1) {
+	if (spare_spec != -1) {
+		spec_w = spare_spec;
+		ctl = spare_ctl;
+		spare_spec = spare_ctl = -1;
+	} else if ((rc = shep_launch(&spec_w, &ctl)) != 0) {
+		log_err_r(rc, "job %llu: cannot start its shepherd",
+		    (unsigned long long)gpid);
 		TAILQ_REMOVE(&g.rjobs, rj, entry);
 		buf_free(rj->shep_in);
 		buf_free(rj->stdin_q);
 		buf_free(rj->chq);
 		free(rj);
-		rc = SS_ERR_SYSTEM;
-		goto fail;
+		buf_free(m);
+		return rc;
 	}
-	close(specp[0]);
-	specp[0] = -1;
-	close(sv[1]);
-	sv[1] = -1;
 	/* The spec is small next to a pipe's buffer unless the environment
-	 * is huge; the shepherd reads it at once in either case. */
-	rc = proto_write_all(specp[1], m);
-	close(specp[1]);
-	specp[1] = -1;
+	 * is huge; the shepherd reads it at once in either case.  If the
+	 * shepherd died, its socket says so and the job ends as lost. */
+	if ((rc = proto_write_all(spec_w, m)) != 0)
+		log_warn_r(rc, "job %llu: spec", (unsigned long long)gpid);
+	close(spec_w);
 	buf_free(m);
-	m = NULL;
-	rj->shep_fd = sv[0];
+	rj->shep_fd = ctl;
 	set_nonblock(rj->shep_fd);
 	rj->uid = uid;
 	rj->gid = gid;
@@ -225,24 +267,8 @@ job_start(const struct req *r, uint64_t gpid, unsigned home,
 	}
 	if (!(sp->flags & (SPAWN_IO)))
 		rj->stdin_eof = 1;	/* detached jobs read EOF */
-	if (rc != 0)
-		log_warn_r(rc, "job %llu: spec", (unsigned long long)gpid);
 	*rjp = rj;
 	return 0;
-fail:
-	if (rc == SS_ERR_SYSTEM)
-		log_err_r(rc, "job %llu: cannot start its shepherd",
-		    (unsigned long long)gpid);
-	buf_free(m);
-	if (specp[0] != -1)
-		close(specp[0]);
-	if (specp[1] != -1)
-		close(specp[1]);
-	if (sv[0] != -1)
-		close(sv[0]);
-	if (sv[1] != -1)
-		close(sv[1]);
-	return rc;
 }
 
 static void
@@ -371,7 +397,6 @@ rjob_shep_io(struct rjob *rj, short revents)
 				rj->status = (int)st;
 				log_debug("job %llu ended, status 0x%x",
 				    (unsigned long long)rj->gpid, st);
-				dir_proc_set_state(g.dir, rj->gpid, "exiting");
 			}
 			break;
 		case MSG_STOPPED:
@@ -740,6 +765,7 @@ rjob_deliver_exit(struct rjob *rj)
 	shep_send(rj, MSG_SHEP_COLLECT, 0, 0, 0);
 	rj->finished = 1;
 	rj->dead = 1;
+	job_spare();
 }
 
 void

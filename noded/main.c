@@ -377,6 +377,7 @@ main(int argc, char **argv)
 	}
 	g.load = sys_runnable();
 	job_adopt_all();
+	job_spare();
 	hjob_restore_all();
 	snprintf(path, sizeof(path), "%s", g.sockpath);
 	snprintf(path + strlen(dirname(path)), sizeof(path) - strlen(path),

@@ -358,6 +358,7 @@ int		 job_start(const struct req *r, uint64_t gpid, unsigned home,
 		    const struct spawn_req *sp, uid_t uid, gid_t gid,
 		    const char *user, struct rjob **rjp);
 void		 job_adopt_all(void);
+void		 job_spare(void);
 struct rjob	*rjob_by_gpid(uint64_t gpid);
 void		 rjob_poll_fds(struct pollfd *pfd, void **owners, size_t *n,
 		    size_t max);

@@ -74,8 +74,11 @@ rpc_run(const struct req *r, struct buf *p)
 	dp.name = sp.name[0] != '\0' ? sp.name : NULL;
 	dp.log = sp.log;
 	dp.role = DIR_ROLE_GUEST;
-	dir_proc_delete(g.dir, gpid);	/* an old row of an earlier stay */
-	if ((rc = dir_proc_insert(g.dir, &dp)) != 0) {
+	/* A row of an earlier stay of this job is replaced. */
+	if ((rc = dir_proc_insert(g.dir, &dp)) == SS_ERR_EXISTS &&
+	    (rc = dir_proc_delete(g.dir, gpid)) == 0)
+		rc = dir_proc_insert(g.dir, &dp);
+	if (rc != 0) {
 		req_error(r, rc, "directory: %s", dir_errmsg(g.dir));
 		goto out;
 	}

@@ -359,7 +359,13 @@ dir_open(const char *path, struct dir **dp)
 	(void)sqlite3_finalize(st);
 	if (r != 0)
 		goto fail;
+	/*
+	 * No checkpoint inside a commit: one costs an fsync, and the commit
+	 * is on the path of a job's launch.  The owner calls
+	 * dir_checkpoint() from its timer instead.
+	 */
 	if ((r = exec_sql(d->db, "PRAGMA synchronous = NORMAL")) != 0 ||
+	    (r = exec_sql(d->db, "PRAGMA wal_autocheckpoint = 0")) != 0 ||
 	    (r = migrate(d->db)) != 0)
 		goto fail;
 	for (i = 0; i < S__COUNT; i++) {
@@ -1163,4 +1169,14 @@ dir_purge(struct dir *d, int64_t now, int64_t keep_seconds)
 	}
 	rc = sp_end(d, r == 0);
 	return r != 0 ? r : rc;
+}
+
+int
+dir_checkpoint(struct dir *d)
+{
+	int rc;
+
+	rc = sqlite3_wal_checkpoint_v2(d->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	return rc == SQLITE_BUSY ? SS_ERR_BUSY : map_rc(rc);
 }

@@ -260,4 +260,12 @@ void	dir_migration_clear(struct dir_migration *m);
  */
 int	dir_purge(struct dir *d, int64_t now, int64_t keep_seconds);
 
+/*
+ * Copies the write-ahead log back into the database (a passive
+ * checkpoint).  dir_open turns automatic checkpoints off, so that no
+ * commit pays for one: the owner calls this from a timer (noded: every
+ * second), off the path of any request.
+ */
+int	dir_checkpoint(struct dir *d);
+
 #endif

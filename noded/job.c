@@ -121,7 +121,8 @@ shep_launch(int *spec_w, int *ctl)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	char *argv[] = { "sshell-shepherd", NULL };
+	/* -n: it makes the job's PID namespace before it has the spec. */
+	char *argv[] = { "sshell-shepherd", g.root ? "-n" : NULL, NULL };
 	int specp[2] = { -1, -1 }, sv[2] = { -1, -1 }, a = -1, b = -1;
 	sigset_t none;
 	pid_t pid = -1;

@@ -193,6 +193,7 @@ loop_run(void)
 			g.load = g.load * 0.6 + r * 0.4;
 			next_load = now + NODED_LOAD_MS;
 			peer_push_load();
+			dir_checkpoint(g.dir);
 		}
 		if (now >= next_purge) {
 			dir_purge(g.dir, now_s(),

@@ -1135,29 +1135,14 @@ shepherd_run(struct shep_spec *spec)
 	s->fd_in = s->fd_out = s->fd_err = s->master = -1;
 	s->sigfd = s->lsock = s->conn = -1;
 	s->own_ns = getpid() == 1;
-	umask(077);
-	if (setsid() == -1)
-		log_warn_r(SS_ERR_SYSTEM, "setsid");
 	if ((s->in = buf_new(SHEP_MAX_IN)) == NULL) {
 		ctl_error(CTL_FD, SS_ERR_ALLOC, "shepherd");
 		exit(1);
 	}
-	if ((node_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1 || (r = node_pid_self(&s->shep_node_pid)) != 0) {
-		ctl_error(CTL_FD, SS_ERR_SYSTEM, "/proc/self");
+	if ((r = node_pid_self(&s->shep_node_pid)) != 0) {
+		ctl_error(CTL_FD, r, "/proc/self");
 		exit(1);
 	}
-	/*
-	 * In a PID namespace of its own the job gets a /proc of its own too,
-	 * so that /proc/$$ inside it is itself (a mount namespace that still
-	 * receives the node's mounts).  Failure only loses that nicety.
-	 */
-	if (s->own_ns && (unshare(CLONE_NEWNS) == -1 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1 ||
-	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	    NULL) == -1))
-		log_warn_r(SS_ERR_SYSTEM, "job %llu: its own /proc",
-		    (unsigned long long)spec->gpid);
 	if ((r = signals_setup(s)) != 0) {
 		ctl_error(CTL_FD, r, "signals");
 		exit(1);
@@ -1202,10 +1187,16 @@ main(int argc, char **argv)
 	pid_t pid;
 	int r;
 
-	if (argc == 2 && strcmp(argv[1], "-d") == 0)
-		log_init("sshell-shepherd", 1, 1);
-	else
-		log_init("sshell-shepherd", 0, 0);
+	int debug = 0, newpid = 0, i;
+
+	/* -n: a PID namespace of its own (root noded); -d: debug log. */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-d") == 0)
+			debug = 1;
+		else if (strcmp(argv[i], "-n") == 0)
+			newpid = 1;
+	}
+	log_init("sshell-shepherd", debug, debug);
 	/* Every fd we make must be >= 3 (job_child relies on it). */
 	for (r = 0; r < 3; r++) {
 		if (fcntl(r, F_GETFD) == -1 && open("/dev/null", O_RDWR) != r) {
@@ -1219,30 +1210,55 @@ main(int argc, char **argv)
 		ctl_error(CTL_FD, SS_ERR_SYSTEM, "signal");
 		return 1;
 	}
+	/*
+	 * Everything that does not depend on the spec happens before it is
+	 * read (the PID and mount namespaces, the new /proc), so that noded
+	 * can start a shepherd ahead of time and a job finds it ready.
+	 */
+	if (newpid && unshare(CLONE_NEWPID) == -1) {
+		ctl_error(CTL_FD, SS_ERR_SYSTEM, "unshare(CLONE_NEWPID)");
+		return 1;
+	}
+	if ((pid = fork()) == -1) {
+		ctl_error(CTL_FD, SS_ERR_SYSTEM, "fork");
+		return 1;
+	}
+	if (pid != 0) {
+		/*
+		 * noded reaps us; S carries on.  _exit: nothing of ours needs
+		 * flushing, and a sanitizer's exit-time helper would be born
+		 * in the job's PID namespace, where it cannot see us.
+		 */
+		_exit(0);
+	}
+	umask(077);
+	if (setsid() == -1)
+		log_warn_r(SS_ERR_SYSTEM, "setsid");
+	if ((node_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
+		ctl_error(CTL_FD, SS_ERR_SYSTEM, "/proc");
+		exit(1);
+	}
+	/*
+	 * In a PID namespace of its own the job gets a /proc of its own too,
+	 * so that /proc/$$ inside it is itself (a mount namespace that still
+	 * receives the node's mounts).  Failure only loses that nicety.
+	 */
+	if (getpid() == 1 && (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1 ||
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    NULL) == -1))
+		log_warn_r(SS_ERR_SYSTEM, "a /proc of the job's own");
 	r = spec_read(SPEC_FD, &spec);
 	close(SPEC_FD);
 	if (r != 0) {
 		ctl_error(CTL_FD, r, "cannot read the spec");
-		return 1;
+		exit(1);
 	}
-	if (spec.newpid && unshare(CLONE_NEWPID) == -1) {
-		ctl_error(CTL_FD, SS_ERR_SYSTEM, "unshare(CLONE_NEWPID)");
-		goto fail;
+	if ((spec.newpid != 0) != (getpid() == 1)) {
+		ctl_error(CTL_FD, SS_ERR_BAD, "spec.newpid %u, but started "
+		    "%s -n", spec.newpid, newpid ? "with" : "without");
+		exit(1);
 	}
-	if ((pid = fork()) == -1) {
-		ctl_error(CTL_FD, SS_ERR_SYSTEM, "fork");
-		goto fail;
-	}
-	if (pid == 0)
-		shepherd_run(&spec);
-	/*
-	 * noded reaps us; S carries on.  _exit: nothing of ours needs
-	 * flushing, and a sanitizer's exit-time helper would be born in the
-	 * job's PID namespace, where it cannot see us.
-	 */
-	shep_spec_clear(&spec);
-	_exit(0);
-fail:
-	shep_spec_clear(&spec);
-	return 1;
+	shepherd_run(&spec);
 }

@@ -245,8 +245,10 @@ shep_start(struct shep *h, const struct shep_spec *sp)
 		    (!dbg && dup2(null, 2) != 2) ||
 		    close_range(5, ~0U, 0) == -1)
 			_exit(99);
-		execv(path, dbg ? (char *[]){ "sshell-shepherd", "-d", NULL } :
-		    (char *[]){ "sshell-shepherd", NULL });
+		/* As noded: -n when the spec wants a PID namespace. */
+		execv(path, (char *[]){ "sshell-shepherd",
+		    sp->newpid ? "-n" : (dbg ? "-d" : NULL),
+		    sp->newpid && dbg ? "-d" : NULL, NULL });
 		_exit(98);
 	}
 	close(sp_pipe[0]);

@@ -2,23 +2,29 @@
  * shepherd.c: sshell-shepherd, the tiny process that watches over one job
  * on the node that runs it (like podman's conmon).
  *
- * noded forks, gives the child fd 3 = a pipe holding exactly one
+ * noded spawns us with fd 3 = a pipe on which it writes exactly one
  * MSG_SHEP_SPEC frame (then EOF), fd 4 = its end of a Unix socketpair (the
- * live control connection), 0, 1, 2 = /dev/null, and execs us with argv
- * {"sshell-shepherd", NULL} ("-d" logs to stderr with debug lines, for
- * tests).  Then:
+ * live control connection), 0, 1, 2 = /dev/null, and argv
+ * {"sshell-shepherd", ["-n"], ["-d"]}: -n makes the job's PID namespace,
+ * -d logs to stderr with debug lines (tests).  Then:
  *
- *   noded --fork--> P0 (this program) --[unshare(CLONE_NEWPID)]--fork--> S
- *                   P0 exits at once                 S --fork--> J (the job)
+ *   noded --spawn--> P0 (this program) --[unshare(CLONE_NEWPID)]--fork--> S
+ *                    P0 exits at once                S --fork--> J (the job)
  *
- * P0 only reads the spec and forks S, so S is not noded's child and survives
- * a noded restart; P0 exits 0 once S exists, or writes MSG_ERROR on fd 4 and
- * exits 1.  S (pid 1 of the job's PID namespace under a root noded) makes
- * the job's cgroup, stdio (three pipes or a pty) and listening socket, forks
- * J, and sends one MSG_SHEP_INFO with the job's descriptors on fd 4 (or
- * MSG_ERROR if it could not start the job).  From then on S is a single
- * poll loop over a signalfd, the listening socket and at most one
- * connection to noded.
+ * Everything that does not depend on the spec comes first: P0 makes the
+ * PID namespace and forks S, so S is not noded's child and survives a
+ * noded restart; S (pid 1 of that namespace with -n) takes its own session
+ * and mount namespace with a /proc of the job's own, and only then waits
+ * for the spec.  So noded can start a shepherd ahead of time (a spare) and
+ * a new job does not wait for an exec, a fork and a mount.  With the spec,
+ * S makes the job's cgroup, stdio (three pipes or a pty) and listening
+ * socket, forks J, and sends one MSG_SHEP_INFO with the job's descriptors
+ * on fd 4 (or MSG_ERROR if it could not start the job).  From then on S is
+ * a single poll loop over a signalfd, the listening socket and at most one
+ * connection to noded.  J is the leader of its own process group in S's
+ * session (with a pty, the terminal's foreground group): as a session
+ * leader of its own its group would be orphaned, and the kernel would drop
+ * the SIGTSTP of a Ctrl-Z.
  *
  * On a connection, S sends MSG_SHEP_INFO (first, with the fds: pipes in,
  * out, err, or the pty master), MSG_SHEP_EXIT {u32 raw status} when the

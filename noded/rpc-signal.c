@@ -213,6 +213,18 @@ local_signal(struct sgather *sg)
 	}
 }
 
+/* Delivery here of one GPID of a selection by GPIDs. */
+static void
+local_signal_one(struct sgather *sg, uint64_t gpid)
+{
+	struct signal_req save = sg->sr;
+
+	sg->sr.ngpids = 1;
+	sg->sr.gpids = &gpid;
+	local_signal(sg);
+	sg->sr = save;
+}
+
 static void
 send_to(struct sgather *sg, struct peer *p, uint32_t flags, uint64_t gpid)
 {
@@ -250,14 +262,9 @@ route(struct sgather *sg, uint64_t gpid)
 	unsigned home = gpid_home(gpid);
 
 	if (sg->sr.at[0] != '\0') {
-		if (strcmp(sg->sr.at, g.name) == 0) {
-			struct signal_req save = sg->sr;
-
-			sg->sr.ngpids = 1;
-			sg->sr.gpids = &gpid;
-			local_signal(sg);
-			sg->sr = save;
-		} else
+		if (strcmp(sg->sr.at, g.name) == 0)
+			local_signal_one(sg, gpid);
+		else
 			send_to(sg, peer_by_name(sg->sr.at), SIGF_LOCAL, gpid);
 		return;
 	}
@@ -280,14 +287,9 @@ route(struct sgather *sg, uint64_t gpid)
 	else if (sg->req.uid != 0 && sg->req.uid != dp.uid)
 		add_res(sg, gpid, SS_ERR_PERM, "permission denied: the job "
 		    "belongs to %s", dp.user);
-	else if (dp.node == g.id) {
-		struct signal_req save = sg->sr;
-
-		sg->sr.ngpids = 1;
-		sg->sr.gpids = &gpid;
-		local_signal(sg);
-		sg->sr = save;
-	} else
+	else if (dp.node == g.id)
+		local_signal_one(sg, gpid);
+	else
 		send_to(sg, peer_by_id(dp.node), SIGF_LOCAL, gpid);
 	dir_proc_clear(&dp);
 }

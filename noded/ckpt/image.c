@@ -561,7 +561,8 @@ ck_image_free(struct ck_image *im)
 
 	if (im == NULL)
 		return;
-	for (i = 0; i < im->nproc; i++) {
+	/* A HEADER that failed its checks leaves nproc set and no procs. */
+	for (i = 0; im->procs != NULL && i < im->nproc; i++) {
 		struct ck_proc *p = &im->procs[i];
 
 		free(p->groups);
@@ -572,7 +573,9 @@ ck_image_free(struct ck_image *im)
 		for (j = 0; j < p->nvma; j++)
 			free(p->vmas[j].path);
 		free(p->vmas);
-		for (j = 0; j < p->nthr; j++) {
+		/* A PROC section that failed to decode may leave nthr set
+		 * with no threads allocated. */
+		for (j = 0; p->thr != NULL && j < p->nthr; j++) {
 			free(p->thr[j].xstate);
 			free(p->thr[j].pending);
 		}

@@ -2,10 +2,11 @@
 # run.sh: the zdtm-style tests of the checkpoint engine and sckpt(1), in
 # TAP for prove(1).  Each test program sets up some state, is dumped and
 # restored (through a file, and through a pipe `sckpt dump -o - | sckpt
-# restore -i -`), then checks its state itself and exits 0 or 1.  No test
-# looks at a clock: we poll for conditions, with a generous bound so a hung
-# test fails instead of hanging.  Every process and file made here is
-# removed on exit, also on failure.
+# restore -i -`; trees that need their pids back go through the pipe into
+# a new PID namespace, see pidns_ckpt), then checks its state itself and
+# exits 0 or 1.  No test looks at a clock: we poll for conditions, with a
+# generous bound so a hung test fails instead of hanging.  Every process
+# and file made here is removed on exit, also on failure.
 #
 # Needs root (ptrace of any process, PR_SET_MM_MAP with exe, clone3
 # set_tid).  B= names the build directory (default build).
@@ -104,6 +105,87 @@ ckpt() {
 	return 0
 }
 
+# ns_pid PID: sets NSPID to the pid of PID in its own (innermost) PID
+# namespace, or to nothing.  Builtins only: it runs between a check and a
+# dump, while the tree goes on.
+ns_pid() {
+	local k v
+	NSPID=
+	while read -r k v; do
+		[ "$k" = NSpid: ] && NSPID=${v##*[[:space:]]}
+	done 2>/dev/null < "/proc/$1/status"
+}
+# ns_tree PID: the pids of PID and its descendants as they see them, a
+# line each (builtins only, as ns_pid).
+ns_tree() {
+	local c
+	local -a kids=()
+	ns_pid "$1"
+	[ -n "$NSPID" ] && echo "$NSPID"
+	read -r -a kids 2>/dev/null < "/proc/$1/task/$1/children"
+	for c in "${kids[@]}"; do
+		ns_tree "$c"
+	done
+}
+
+# pidns_ckpt PID: dumps the tree of PID through a pipe into a restore in a
+# fresh PID namespace, where its old pids are free, with --same-pid:
+#	sckpt dump -t PID -o - |
+#	    unshare --pid --fork --mount-proc sckpt restore -i - --same-pid
+# A tree that itself lives in such a namespace (an earlier restore) is
+# dumped from inside it (nsenter), so that the image holds the pids its
+# processes know.  $RP is unshare, whose status is the restorer's, hence
+# the root's; $NP the root's pid here (for kill, wait, the next dump);
+# $NSP the root's pid in the new namespace as sckpt printed it.  The
+# tree's pids as seen inside, just before the dump and just after the
+# restore, go to pids.before and pids.after in $D (the latter empty if the
+# tree has already ended).  Only pids of this namespace go into $PIDS.
+pidns_ckpt() {
+	local pid=$1 in c r=
+	local -a dump
+	rm -f "$D/newpid" "$D/pids.after"
+	ns_pid "$pid"
+	in=$NSPID
+	[ -n "$in" ] || return 1
+	ns_tree "$pid" > "$D/pids.before"
+	if [ "$in" = "$pid" ]; then
+		dump=("$SCKPT" dump -t "$pid" -o -)
+	else
+		dump=(nsenter -t "$pid" -p -m "$SCKPT" dump -t "$in" -o -)
+	fi
+	"${dump[@]}" 2>"$D/dump.err" |
+	    unshare --pid --fork --mount-proc \
+	    "$SCKPT" restore -i - --same-pid >"$D/newpid" 2>"$D/restore.err" &
+	RP=$!
+	PIDS+=("$RP")
+	if ! wait_for nonempty "$D/newpid"; then
+		return 1
+	fi
+	NSP=$(head -1 "$D/newpid")
+	# unshare's child is the restorer (pid 1 inside; killing it ends
+	# everything in the namespace), the root is the restorer's child.
+	NP=
+	r=$(ps -o pid= --ppid "$RP" | awk 'NR == 1 { print $1 }')
+	if [ -n "$r" ]; then
+		PIDS+=("$r")
+		for c in $(ps -o pid= --ppid "$r"); do
+			ns_pid "$c"
+			[ "$NSPID" = "$NSP" ] && NP=$c
+		done
+	fi
+	if [ -n "$NP" ]; then
+		PIDS+=("$NP")
+		ns_tree "$NP" > "$D/pids.after"
+	else
+		: > "$D/pids.after"
+	fi
+	[ "$in" = "$pid" ] && wait "$pid" 2>/dev/null
+	return 0
+}
+
+# subset A B: every line of A is in B.
+subset() { [ -z "$(comm -23 <(sort "$1") <(sort "$2"))" ]; }
+
 # consecutive FILE: 0, 1, 2 ... then "end", no gap, no repeat.
 consecutive() {
 	awk 'BEGIN { n = 0 } $0 == "end" { e = 1; exit } $0 != n { exit 1 }
@@ -162,14 +244,30 @@ for mode in file pipe; do
 
 	# A pipeline with bytes in the pipe: output equals an undisturbed run.
 	# sh waits for its children by pid, so they need their pids back:
-	# --same-pid, which a restore through a pipe on the same machine
-	# cannot have (the original still holds them).
-	[ $mode = pipe ] && continue
+	# --same-pid.  Through a pipe on the same machine the original still
+	# holds them when the restore starts: restore into a new PID
+	# namespace, where they are free.
 	newdir pipeline-$mode
 	seq 1 20000 > "$D/want"
 	start sh -c 'seq 1 20000 | { sleep 0.3; while read l; do echo "$l"; done; } > '"$D/out"
 	wait_for test -s "$D/out"
-	if ckpt $mode $P --same-pid; then
+	if [ $mode = file ]; then
+		ckpt file $P --same-pid
+	else
+		pidns_ckpt $P
+	fi
+	if [ $? = 0 ]; then
+		if [ $mode = pipe ]; then
+			# The restored tree may end before we look: every
+			# process still there must have its dumped pid.
+			what="sh -c 'producer | consumer' (pipe)"
+			check "$what: three processes dumped" \
+			    lines_over "$D/pids.before" 2
+			check "$what: root keeps pid $P inside" \
+			    [ "$NSP" = "$P" ]
+			check "$what: every process its dumped pid" \
+			    subset "$D/pids.after" "$D/pids.before"
+		fi
 		wait "$RP"; rc=$?
 		check "sh -c 'producer | consumer' ($mode): exit 0" [ $rc = 0 ]
 		check "sh -c 'producer | consumer' ($mode): same output" \
@@ -182,29 +280,50 @@ done
 }
 
 # Real programs, each dumped and restored twice mid-run; output compared
-# with an undisturbed run.
+# with an undisturbed run.  Once through a file with --same-pid, once
+# through a pipe into a new PID namespace (pidns_ckpt; the second dump is
+# taken inside the first restore's namespace).
 real_prog() {
-	local name=$1 cmd=$2 i rc
-	newdir real-$name
-	printf '%s\n' "$cmd" > "$D/cmd.sh"
-	sh "$D/cmd.sh" > "$D/want" 2>/dev/null </dev/null
-	setsid sh "$D/cmd.sh" > "$D/out" 2>"$D/prog.err" </dev/null &
-	P=$!
-	PIDS+=("$P")
-	for i in 1 2; do
-		# Let it run a little (poll on its CPU time, not a clock).
-		wait_for cpu_over $P 30
-		# sh waits for its child by pid: --same-pid.
-		if ! ckpt file $P --same-pid; then
-			not_ok "$name: dump and restore $i"
-			return
-		fi
-		# The second dump kills the first copy; its restorer then ends.
-		P=$NP
+	local name=$1 cmd=$2 i rc mode W what old
+	W=$T/real-$name
+	mkdir -p "$W"
+	printf '%s\n' "$cmd" > "$W/cmd.sh"
+	sh "$W/cmd.sh" > "$W/want" 2>/dev/null </dev/null
+	for mode in file pipe; do
+		newdir real-$name/$mode
+		what=$name
+		[ $mode = pipe ] && what="$name (pipe, new PID namespace)"
+		setsid sh "$W/cmd.sh" > "$D/out" 2>"$D/prog.err" </dev/null &
+		P=$!
+		PIDS+=("$P")
+		for i in 1 2; do
+			# Let it run a little (poll on its CPU time, not a
+			# clock).
+			wait_for cpu_over $P 30
+			ns_pid $P
+			old=$NSPID
+			# sh waits for its child by pid: --same-pid.
+			if [ $mode = file ]; then
+				ckpt file $P --same-pid
+			else
+				pidns_ckpt $P
+			fi
+			if [ $? != 0 ]; then
+				not_ok "$what: dump and restore $i"
+				continue 2
+			fi
+			[ $mode = pipe ] && check \
+			    "$what: restore $i: root keeps pid $old inside" \
+			    [ "$NSP" = "$old" ]
+			# The second dump kills the first copy; its
+			# restorer then ends.
+			P=$NP
+		done
+		wait "$RP"; rc=$?
+		check "$what: exit 0 after two restores" [ $rc = 0 ]
+		check "$what: output equals an undisturbed run's" \
+		    cmp -s "$W/want" "$D/out"
 	done
-	wait "$RP"; rc=$?
-	check "$name: exit 0 after two restores" [ $rc = 0 ]
-	check "$name: output equals an undisturbed run's" cmp -s "$D/want" "$D/out"
 }
 # cpu_over SID TICKS: the processes of session SID have used more than
 # TICKS clock ticks of CPU (their CPU time, not a clock).

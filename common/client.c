@@ -52,7 +52,6 @@ static struct buf	*client_in;	/* bytes read and not yet framed */
 
 static void	client_sanitize_stdfd(void);
 static int	client_try_connect(const char *path, int *fdp);
-static int	client_send_all(int fd, const struct buf *m);
 static size_t	utf8_len(const unsigned char *s);
 static int	client_may_start(const char *path, const char *own);
 static int	client_start_noded(const char *path);
@@ -297,8 +296,7 @@ client_connect(const char *prog)
 	return -1;
 }
 
-/* Sends all of m on fd without raising SIGPIPE.  0, or -1 with errno. */
-static int
+int
 client_send_all(int fd, const struct buf *m)
 {
 	const uint8_t *p = buf_ptr(m);

@@ -60,6 +60,10 @@ int	client_call(int fd, struct buf *req, uint8_t *type,
  */
 int	client_read(int fd, uint8_t *type, struct buf **payload);
 
+/* Sends all of m on socket fd without raising SIGPIPE: 0, or -1 with
+ * errno (for tools that frame their own connections, as sshell does). */
+int	client_send_all(int fd, const struct buf *m);
+
 /*
  * Checks that a reply has type want.  Returns 0 if so; otherwise prints
  * "PROG: MESSAGE" for MSG_ERROR or "PROG: unexpected reply TYPE from

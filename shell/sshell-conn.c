@@ -59,26 +59,6 @@ conn_close(struct conn *c)
 	c->in = NULL;
 }
 
-/* Sends all of m without raising SIGPIPE.  0, or -1 with errno. */
-static int
-conn_write(int fd, const struct buf *m)
-{
-	const uint8_t *p = buf_ptr(m);
-	size_t left = buf_len(m);
-	ssize_t n;
-
-	while (left > 0) {
-		n = send(fd, p, left, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		left -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 conn_send(struct conn *c, struct buf *req)
 {
@@ -98,9 +78,9 @@ conn_send(struct conn *c, struct buf *req)
 		    buf_put(out, buf_ptr(req), buf_len(req)) != 0)
 			goto out;
 		c->hello = -1;	/* sent, reply not read yet */
-		r = conn_write(c->fd, out);
+		r = client_send_all(c->fd, out);
 	} else
-		r = conn_write(c->fd, req);
+		r = client_send_all(c->fd, req);
 out:
 	buf_free(out);
 	buf_free(req);

@@ -627,17 +627,22 @@ read_proc(sqlite3_stmt *st, struct dir_proc *p, int copy)
 	return r;
 }
 
-int
-dir_proc_get(struct dir *d, uint64_t gpid, struct dir_proc *p)
+/*
+ * Steps statement s, whose one parameter is key, and reads the one row it
+ * gives with fill(st, out).  Returns fill's result, SS_ERR_NOT_FOUND for
+ * no row, or SQLite's error.  The shared body of every *_get.
+ */
+static int
+get_row(struct dir *d, enum stmt s, int64_t key,
+    int (*fill)(sqlite3_stmt *, void *), void *out)
 {
-	sqlite3_stmt *st = d->st[S_PROC_GET];
+	sqlite3_stmt *st = d->st[s];
 	int rc, r;
 
-	memset(p, 0, sizeof(*p));
-	BIND(sqlite3_bind_int64(st, 1, (sqlite3_int64)gpid));
+	BIND(sqlite3_bind_int64(st, 1, (sqlite3_int64)key));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		r = read_proc(st, p, 1);
+		r = fill(st, out);
 		(void)finish(d, st, rc);
 		return r;
 	}
@@ -647,6 +652,19 @@ dir_proc_get(struct dir *d, uint64_t gpid, struct dir_proc *p)
 	}
  done:
 	return finish(d, st, rc);
+}
+
+static int
+fill_proc(sqlite3_stmt *st, void *p)
+{
+	return read_proc(st, p, 1);
+}
+
+int
+dir_proc_get(struct dir *d, uint64_t gpid, struct dir_proc *p)
+{
+	memset(p, 0, sizeof(*p));
+	return get_row(d, S_PROC_GET, (int64_t)gpid, fill_proc, p);
 }
 
 void
@@ -912,26 +930,17 @@ read_node(sqlite3_stmt *st, struct dir_node *n, int copy)
 	return r;
 }
 
+static int
+fill_node(sqlite3_stmt *st, void *n)
+{
+	return read_node(st, n, 1);
+}
+
 int
 dir_node_get(struct dir *d, unsigned id, struct dir_node *n)
 {
-	sqlite3_stmt *st = d->st[S_NODE_GET];
-	int rc, r;
-
 	memset(n, 0, sizeof(*n));
-	BIND(sqlite3_bind_int(st, 1, (int)id));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		r = read_node(st, n, 1);
-		(void)finish(d, st, rc);
-		return r;
-	}
-	if (rc == SQLITE_DONE) {
-		(void)finish(d, st, rc);
-		return SS_ERR_NOT_FOUND;
-	}
- done:
-	return finish(d, st, rc);
+	return get_row(d, S_NODE_GET, (int64_t)id, fill_node, n);
 }
 
 void
@@ -1104,25 +1113,16 @@ read_mig(sqlite3_stmt *st, struct dir_migration *m)
 }
 
 static int
+fill_mig(sqlite3_stmt *st, void *m)
+{
+	return read_mig(st, m);
+}
+
+static int
 get_mig(struct dir *d, enum stmt s, int64_t key, struct dir_migration *m)
 {
-	sqlite3_stmt *st = d->st[s];
-	int rc, r;
-
 	memset(m, 0, sizeof(*m));
-	BIND(sqlite3_bind_int64(st, 1, key));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		r = read_mig(st, m);
-		(void)finish(d, st, rc);
-		return r;
-	}
-	if (rc == SQLITE_DONE) {
-		(void)finish(d, st, rc);
-		return SS_ERR_NOT_FOUND;
-	}
- done:
-	return finish(d, st, rc);
+	return get_row(d, s, key, fill_mig, m);
 }
 
 int

@@ -205,9 +205,10 @@ if ! command -v tmux >/dev/null; then
 	skip 12 "tmux is not installed"
 	exit 0
 fi
-TM="sshell-t-$$"
-tm() { tmux -L "$TM" "$@"; }
-trap 'rc=$?; tmux -L "$TM" kill-server >/dev/null 2>&1; (exit $rc); t_exit' EXIT
+# A private server socket in the test's own directory, gone with it.
+TM="$T_TMP/tmux.sock"
+tm() { tmux -S "$TM" "$@"; }
+trap 'rc=$?; tmux -S "$TM" kill-server >/dev/null 2>&1; (exit $rc); t_exit' EXIT
 home=$T_TMP/home
 mkdir -p "$home"
 screen() { tm capture-pane -p -t t 2>/dev/null; }

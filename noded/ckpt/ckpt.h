@@ -42,6 +42,15 @@ struct ckpt_dump_opts {
 					   0: it is SIGKILLed once written */
 	const char	*freezer;	/* a cgroup directory holding the tree to
 					   freeze first, or NULL (not used yet) */
+	/*
+	 * Migration's two phases: when not NULL, called once the whole image
+	 * is written, with the tree still frozen under ptrace.  It returns 1
+	 * to have the tree SIGKILLed (the copy elsewhere takes over), 0 to
+	 * let it run on (the move failed), and may take as long as it needs.
+	 * leave_running is then ignored.
+	 */
+	int		(*decide)(void *arg);
+	void		*decide_arg;
 };
 
 /*
@@ -65,6 +74,11 @@ struct ckpt_restore_opts {
 					   to setns(2) into it */
 	int		 stopped;	/* 1: leave the tree stopped under ptrace
 					   until ckpt_restore_run() */
+	int		 keep_session;	/* 1: the root stays in the caller's
+					   session (its own process group)
+					   instead of starting a new one; for
+					   a shepherd that holds the job's
+					   terminal */
 };
 
 /*

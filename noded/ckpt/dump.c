@@ -186,8 +186,16 @@ ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
 			goto fail;
 	if ((r = put_section(s, CK_SEC_END, im.nproc, enc_end, &pages, e)) != 0)
 		goto fail;
-	/* release */
-	ck_threads_release(&im, !o->leave_running);
+	/* release: the caller decides (migration), or leave_running */
+	if (o->decide != NULL) {
+		if ((r = o->decide(o->decide_arg)) < 0) {
+			r = ck_fail(e, SS_ERR_INTERNAL, "the move was called "
+			    "off");
+			goto fail;
+		}
+		ck_threads_release(&im, r == 1);
+	} else
+		ck_threads_release(&im, !o->leave_running);
 	if (st != NULL) {
 		st->image_bytes = ck_stream_bytes(s);
 		st->pages = pages;

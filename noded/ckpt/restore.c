@@ -63,6 +63,7 @@ struct rctx {
 	int		 report;	/* SOCK_SEQPACKET to the restorer */
 	int		 syncfd;	/* read end: EOF means abort */
 	int		 same_pid;
+	int		 keep_session;	/* the root does not setsid() */
 	pid_t		*newpid;	/* by proc index, as known here */
 };
 
@@ -485,7 +486,10 @@ prep(struct rctx *c, uint32_t i)
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	c->newpid[i] = getpid();
-	if (p->parent < 0 || p->sid == p->pid)
+	if (p->parent < 0 && c->keep_session) {
+		if (p->pgid == p->pid)
+			(void)setpgid(0, 0);
+	} else if (p->parent < 0 || p->sid == p->pid)
 		(void)setsid();
 	else if (p->pgid == p->pid)
 		(void)setpgid(0, 0);
@@ -763,6 +767,7 @@ ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
 	c.im = im;
 	c.base = base;
 	c.same_pid = o->same_pid;
+	c.keep_session = o->keep_session;
 	if ((c.report = fcntl(sp[1], F_DUPFD_CLOEXEC, base)) == -1 ||
 	    (c.syncfd = fcntl(sync[0], F_DUPFD_CLOEXEC, base)) == -1 ||
 	    (c.newpid = calloc(im->nproc, sizeof(pid_t))) == NULL) {

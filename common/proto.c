@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -539,6 +540,23 @@ fail:
 	return r;
 }
 
+/* A termios blob: empty, or exactly sizeof(struct termios) bytes. */
+static int
+get_tty_mode(struct buf *b, uint8_t mode[64], uint32_t *lenp)
+{
+	const uint8_t *v;
+	size_t len;
+	int r;
+
+	if ((r = buf_get_string_direct(b, &v, &len)) != 0)
+		return r;
+	if (len != 0 && len != sizeof(struct termios))
+		return SS_ERR_BAD;
+	memcpy(mode, v, len);
+	*lenp = (uint32_t)len;
+	return 0;
+}
+
 int
 shep_spec_put(struct buf *b, const struct shep_spec *s)
 {
@@ -552,6 +570,8 @@ shep_spec_put(struct buf *b, const struct shep_spec *s)
 	TRY(buf_put_cstring(b, s->sock));
 	TRY(buf_put_cstring(b, s->cgroup));
 	TRY(spawn_req_put(b, &s->req));
+	TRY(buf_put_u32(b, s->restore));
+	TRY(buf_put_string(b, s->tty_mode, s->tty_mode_len));
 fail:
 	return r;
 }
@@ -570,6 +590,8 @@ shep_spec_get(struct buf *b, struct shep_spec *s)
 	TRY(buf_get_cstring(b, PROTO_MAX_PATH, &s->sock));
 	TRY(buf_get_cstring(b, PROTO_MAX_PATH, &s->cgroup));
 	TRY(spawn_req_get(b, &s->req));
+	TRY(buf_get_u32(b, &s->restore));
+	TRY(get_tty_mode(b, s->tty_mode, &s->tty_mode_len));
 	return 0;
 fail:
 	shep_spec_clear(s);
@@ -619,6 +641,166 @@ fail:
 	return r;
 }
 
+int
+migrate_result_put(struct buf *b, const struct migrate_result *m)
+{
+	int r;
+
+	TRY(buf_put_u64(b, m->gpid));
+	TRY(buf_put_cstring(b, m->from));
+	TRY(buf_put_cstring(b, m->to));
+	TRY(buf_put_u64(b, m->image_bytes));
+	TRY(buf_put_u64(b, m->total_us));
+	TRY(buf_put_u64(b, m->downtime_us));
+fail:
+	return r;
+}
+
+int
+migrate_result_get(struct buf *b, struct migrate_result *m)
+{
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	TRY(buf_get_u64(b, &m->gpid));
+	TRY(buf_get_cstring(b, PROTO_MAX_NAME, &m->from));
+	TRY(buf_get_cstring(b, PROTO_MAX_NAME, &m->to));
+	TRY(buf_get_u64(b, &m->image_bytes));
+	TRY(buf_get_u64(b, &m->total_us));
+	TRY(buf_get_u64(b, &m->downtime_us));
+	return 0;
+fail:
+	migrate_result_clear(m);
+	return r;
+}
+
+void
+migrate_result_clear(struct migrate_result *m)
+{
+	free(m->from);
+	free(m->to);
+	memset(m, 0, sizeof(*m));
+}
+
+int
+move_req_put(struct buf *b, const struct move_req *q)
+{
+	int r;
+
+	TRY(buf_put_u64(b, q->gpid));
+	TRY(buf_put_u64(b, q->mig_id));
+	TRY(buf_put_u32(b, q->src));
+	TRY(buf_put_u32(b, q->home));
+	TRY(buf_put_u32(b, q->uid));
+	TRY(buf_put_u32(b, q->gid));
+	TRY(buf_put_cstring(b, q->user));
+	TRY(buf_put_cstring(b, q->cmd));
+	TRY(buf_put_cstring(b, q->name));
+	TRY(buf_put_cstring(b, q->log));
+	TRY(buf_put_u64(b, (uint64_t)q->started));
+	TRY(buf_put_u32(b, q->flags));
+	TRY(buf_put_u32(b, q->rows));
+	TRY(buf_put_u32(b, q->cols));
+	TRY(buf_put_cstring(b, q->term));
+	TRY(buf_put_string(b, q->tty_mode, q->tty_mode_len));
+fail:
+	return r;
+}
+
+int
+move_req_get(struct buf *b, struct move_req *q)
+{
+	uint64_t started;
+	int r;
+
+	memset(q, 0, sizeof(*q));
+	TRY(buf_get_u64(b, &q->gpid));
+	TRY(buf_get_u64(b, &q->mig_id));
+	TRY(buf_get_u32(b, &q->src));
+	TRY(buf_get_u32(b, &q->home));
+	TRY(buf_get_u32(b, &q->uid));
+	TRY(buf_get_u32(b, &q->gid));
+	TRY(buf_get_cstring(b, PROTO_MAX_NAME, &q->user));
+	TRY(buf_get_cstring(b, PROTO_MAX_STR, &q->cmd));
+	TRY(buf_get_cstring(b, PROTO_MAX_NAME, &q->name));
+	TRY(buf_get_cstring(b, PROTO_MAX_PATH, &q->log));
+	TRY(buf_get_u64(b, &started));
+	q->started = (int64_t)started;
+	TRY(buf_get_u32(b, &q->flags));
+	TRY(buf_get_u32(b, &q->rows));
+	TRY(buf_get_u32(b, &q->cols));
+	TRY(buf_get_cstring(b, PROTO_MAX_NAME, &q->term));
+	TRY(get_tty_mode(b, q->tty_mode, &q->tty_mode_len));
+	return 0;
+fail:
+	move_req_clear(q);
+	return r;
+}
+
+void
+move_req_clear(struct move_req *q)
+{
+	free(q->user);
+	free(q->cmd);
+	free(q->name);
+	free(q->log);
+	free(q->term);
+	memset(q, 0, sizeof(*q));
+}
+
+int
+move_spec_put(struct buf *b, const struct move_spec *s)
+{
+	int r;
+
+	TRY(move_req_put(b, &s->req));
+	TRY(buf_put_u32(b, s->pid));
+	TRY(buf_put_u64(b, s->starttime));
+	TRY(buf_put_u32(b, s->dst));
+	TRY(buf_put_cstring(b, s->dst_name));
+	TRY(buf_put_cstring(b, s->addr));
+	TRY(buf_put_u32(b, s->port));
+	TRY(buf_put_cstring(b, s->key));
+	TRY(buf_put_cstring(b, s->self));
+	TRY(buf_put_cstring(b, s->hostkey));
+fail:
+	return r;
+}
+
+int
+move_spec_get(struct buf *b, struct move_spec *s)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	TRY(move_req_get(b, &s->req));
+	TRY(buf_get_u32(b, &s->pid));
+	TRY(buf_get_u64(b, &s->starttime));
+	TRY(buf_get_u32(b, &s->dst));
+	TRY(buf_get_cstring(b, PROTO_MAX_NAME, &s->dst_name));
+	TRY(buf_get_cstring(b, PROTO_MAX_NAME, &s->addr));
+	TRY(buf_get_u32(b, &s->port));
+	TRY(buf_get_cstring(b, PROTO_MAX_NAME, &s->key));
+	TRY(buf_get_cstring(b, PROTO_MAX_NAME, &s->self));
+	TRY(buf_get_cstring(b, PROTO_MAX_PATH, &s->hostkey));
+	return 0;
+fail:
+	move_spec_clear(s);
+	return r;
+}
+
+void
+move_spec_clear(struct move_spec *s)
+{
+	move_req_clear(&s->req);
+	free(s->dst_name);
+	free(s->addr);
+	free(s->key);
+	free(s->self);
+	free(s->hostkey);
+	memset(s, 0, sizeof(*s));
+}
+
 const char *
 proto_msg_name(uint8_t type)
 {
@@ -645,6 +827,18 @@ proto_msg_name(uint8_t type)
 	case MSG_DRAIN:		return "DRAIN";
 	case MSG_LOAD:		return "LOAD";
 	case MSG_MIGRATE:	return "MIGRATE";
+	case MSG_MIGRATED:	return "MIGRATED";
+	case MSG_RESTORE:	return "RESTORE";
+	case MSG_COMMIT:	return "COMMIT";
+	case MSG_RESTORED:	return "RESTORED";
+	case MSG_ABORT:		return "ABORT";
+	case MSG_MOVED:		return "MOVED";
+	case MSG_MIGRATE_QUERY:	return "MIGRATE_QUERY";
+	case MSG_MIGRATE_STATE:	return "MIGRATE_STATE";
+	case MSG_MOVE_SPEC:	return "MOVE_SPEC";
+	case MSG_MOVE_READY:	return "MOVE_READY";
+	case MSG_MOVE_KILL:	return "MOVE_KILL";
+	case MSG_MOVE_DONE:	return "MOVE_DONE";
 	case MSG_PEER_CALL:	return "PEER_CALL";
 	case MSG_PEER_REPLY:	return "PEER_REPLY";
 	case MSG_SHEP_SPEC:	return "SHEP_SPEC";
@@ -653,6 +847,7 @@ proto_msg_name(uint8_t type)
 	case MSG_SHEP_COLLECT:	return "SHEP_COLLECT";
 	case MSG_SHEP_SIGNAL:	return "SHEP_SIGNAL";
 	case MSG_SHEP_WINCH:	return "SHEP_WINCH";
+	case MSG_SHEP_RUN:	return "SHEP_RUN";
 	default:		return "?";
 	}
 }

@@ -69,8 +69,24 @@ enum proto_msg {
 	MSG_DRAIN = 50,		/* string node, u8 drain (1) or undrain (0) */
 	MSG_LOAD = 51,		/* peer: load_report */
 
-	/* Migration (issue 6). */
-	MSG_MIGRATE = 64,
+	/* Migration. */
+	MSG_MIGRATE = 64,	/* u64 gpid, string node ("" = least loaded) */
+	MSG_MIGRATED = 65,	/* migrate_result */
+	MSG_RESTORE = 66,	/* peer, mover -> target: move_req */
+	MSG_COMMIT = 67,	/* peer, mover -> target: u64 gpid, u64 mig id,
+				   string stdin bytes; answered MSG_RESTORED */
+	MSG_RESTORED = 68,	/* u64 gpid, u32 pid, u64 starttime */
+	MSG_ABORT = 69,		/* peer, mover -> target: u64 gpid, u64 mig id */
+	MSG_MOVED = 70,		/* peer, -> home: u64 gpid, u32 phase
+				   (MOVED_*), u32 node, u32 pid, u64 starttime */
+	MSG_MIGRATE_QUERY = 71,	/* peer, target -> source: u64 gpid, u64 mig
+				   id; answered MSG_MIGRATE_STATE */
+	MSG_MIGRATE_STATE = 72,	/* u8 killed (1: commit, 0: discard) */
+	MSG_MOVE_SPEC = 80,	/* noded -> mover: move_spec */
+	MSG_MOVE_READY = 81,	/* mover -> noded: u64 image bytes */
+	MSG_MOVE_KILL = 82,	/* noded -> mover: string stdin bytes */
+	MSG_MOVE_DONE = 83,	/* mover -> noded: migrate_result, u32 pid,
+				   u64 starttime */
 
 	/* Peer envelope, on the control channel between nodes. */
 	MSG_PEER_CALL = 96,	/* u32 reqid, u32 uid, u32 gid, string user,
@@ -84,6 +100,55 @@ enum proto_msg {
 	MSG_SHEP_COLLECT = 115,	/* noded has recorded the exit: shepherd ends */
 	MSG_SHEP_SIGNAL = 116,	/* u32 signal, to the job's process group */
 	MSG_SHEP_WINCH = 117,	/* u32 rows, u32 cols */
+	MSG_SHEP_RUN = 118,	/* string stdin bytes: a restored job runs */
+};
+
+/* MSG_MOVED phases. */
+#define MOVED_BEGIN	0	/* a move starts: hold the job's input */
+#define MOVED_FAILED	1	/* it stays where it was: send input again */
+#define MOVED_DONE	2	/* it runs on node now: attach there */
+
+/* One move's figures: smigrate's line. */
+struct migrate_result {
+	uint64_t	 gpid;
+	char		*from;		/* node names */
+	char		*to;
+	uint64_t	 image_bytes;
+	uint64_t	 total_us;	/* request to running on the target */
+	uint64_t	 downtime_us;	/* freeze to running again */
+};
+
+/* What the target needs to host a moving job; owned strings. */
+struct move_req {
+	uint64_t	 gpid;
+	uint64_t	 mig_id;	/* the source's migrations row */
+	uint32_t	 src;		/* source node id */
+	uint32_t	 home;
+	uint32_t	 uid, gid;
+	char		*user;
+	char		*cmd;
+	char		*name;
+	char		*log;
+	int64_t		 started;
+	uint32_t	 flags;		/* SPAWN_PTY, SPAWN_IO, SPAWN_PINNED */
+	uint32_t	 rows, cols;	/* terminal size */
+	char		*term;		/* TERM, "" */
+	uint32_t	 tty_mode_len;	/* 0, or sizeof(struct termios) */
+	uint8_t		 tty_mode[64];
+};
+
+/* What noded gives its mover (sshell-mover) on fd 3. */
+struct move_spec {
+	struct move_req	 req;
+	uint32_t	 pid;		/* job leader, noded's pid namespace */
+	uint64_t	 starttime;
+	uint32_t	 dst;		/* target node id */
+	char		*dst_name;
+	char		*addr;
+	uint32_t	 port;
+	char		*key;		/* target's host key, base64 */
+	char		*self;		/* our node name */
+	char		*hostkey;	/* path of our host key */
 };
 
 /* MSG_SPAWN flags. */
@@ -199,6 +264,9 @@ struct shep_spec {
 	char		*sock;		/* path of the socket to listen on */
 	char		*cgroup;	/* freezer cgroup dir to create, "" */
 	struct spawn_req req;
+	uint32_t	 restore;	/* 1: an image follows the spec on fd 3 */
+	uint32_t	 tty_mode_len;	/* restore: termios to set, or 0 */
+	uint8_t		 tty_mode[64];
 };
 
 struct shep_info {
@@ -258,6 +326,15 @@ int	shep_spec_put(struct buf *b, const struct shep_spec *s);
 int	shep_spec_get(struct buf *b, struct shep_spec *s);
 void	shep_spec_clear(struct shep_spec *s);
 int	shep_info_put(struct buf *b, const struct shep_info *i);
+int	migrate_result_put(struct buf *b, const struct migrate_result *m);
+int	migrate_result_get(struct buf *b, struct migrate_result *m);
+void	migrate_result_clear(struct migrate_result *m);
+int	move_req_put(struct buf *b, const struct move_req *r);
+int	move_req_get(struct buf *b, struct move_req *r);
+void	move_req_clear(struct move_req *r);
+int	move_spec_put(struct buf *b, const struct move_spec *s);
+int	move_spec_get(struct buf *b, struct move_spec *s);
+void	move_spec_clear(struct move_spec *s);
 int	shep_info_get(struct buf *b, struct shep_info *i);
 
 /* The name of a message type, for logs ("?" if unknown). */

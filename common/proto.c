@@ -699,6 +699,7 @@ move_req_put(struct buf *b, const struct move_req *q)
 	TRY(buf_put_cstring(b, q->log));
 	TRY(buf_put_u64(b, (uint64_t)q->started));
 	TRY(buf_put_u32(b, q->flags));
+	TRY(buf_put_u32(b, q->moves));
 	TRY(buf_put_u32(b, q->rows));
 	TRY(buf_put_u32(b, q->cols));
 	TRY(buf_put_cstring(b, q->term));
@@ -727,6 +728,7 @@ move_req_get(struct buf *b, struct move_req *q)
 	TRY(buf_get_u64(b, &started));
 	q->started = (int64_t)started;
 	TRY(buf_get_u32(b, &q->flags));
+	TRY(buf_get_u32(b, &q->moves));
 	TRY(buf_get_u32(b, &q->rows));
 	TRY(buf_get_u32(b, &q->cols));
 	TRY(buf_get_cstring(b, PROTO_MAX_NAME, &q->term));

@@ -131,6 +131,7 @@ struct move_req {
 	char		*log;
 	int64_t		 started;
 	uint32_t	 flags;		/* SPAWN_PTY, SPAWN_IO, SPAWN_PINNED */
+	uint32_t	 moves;		/* moves before this one */
 	uint32_t	 rows, cols;	/* terminal size */
 	char		*term;		/* TERM, "" */
 	uint32_t	 tty_mode_len;	/* 0, or sizeof(struct termios) */
@@ -172,6 +173,8 @@ struct move_spec {
 #define SEL_USER	2
 #define SEL_NODE	3
 #define SIGF_LOCAL	0x01	/* peer: deliver here, do not route */
+#define SIGF_HOP_SHIFT	8	/* bits 8-15: times forwarded so far */
+#define SIGF_HOP_MAX	16	/* a longer chain is a stale loop */
 
 /* What a job is started with; owned strings, freed by spawn_req_clear. */
 struct spawn_req {

@@ -31,6 +31,7 @@
 #include "noded.h"
 
 static void	hjob_attach(struct hjob *);
+static void	hjob_follow(struct hjob *);
 static void	hjob_drop_channel(struct hjob *);
 
 /*
@@ -180,6 +181,8 @@ hch_data_flush(struct hjob *hj)
 	size_t n;
 	int k;
 
+	if (hj->moving || hj->ch_node != hj->node)
+		return;		/* input waits for where the job goes */
 	while (hj->ch != NULL && hj->ch_state == HCH_OPEN &&
 	    buf_len(hj->stdin_q) > 0) {
 		w = ssh_channel_window_size(hj->ch);
@@ -202,7 +205,8 @@ hch_data_flush(struct hjob *hj)
 void
 hjob_stdin(struct hjob *hj, const void *data, size_t len)
 {
-	if (hj->rj != NULL) {
+	if (hj->rj != NULL && !hj->moving && !hj->rj->moved &&
+	    buf_len(hj->stdin_q) == 0) {
 		rjob_stdin(hj->rj, data, len);
 		return;
 	}
@@ -215,7 +219,8 @@ hjob_stdin(struct hjob *hj, const void *data, size_t len)
 void
 hjob_stdin_eof(struct hjob *hj)
 {
-	if (hj->rj != NULL) {
+	if (hj->rj != NULL && !hj->moving && !hj->rj->moved &&
+	    buf_len(hj->stdin_q) == 0) {
 		rjob_stdin_eof(hj->rj);
 		return;
 	}
@@ -333,6 +338,7 @@ hjob_attach(struct hjob *hj)
 	h->hj = hj;
 	h->ch = hj->ch;
 	h->node = hj->node;
+	hj->ch_node = hj->node;
 	h->cb.userdata = h;
 	h->cb.channel_data_function = hch_data;
 	h->cb.channel_exit_status_function = hch_exit_status;
@@ -471,6 +477,8 @@ hjob_tick(void)
 				hjob_drop_channel(hj);
 				if (hj->got_status)
 					hjob_exit(hj, hj->status, hj->sig);
+				else if (hj->node != hj->ch_node)
+					hjob_follow(hj);	/* it moved */
 			}
 			break;
 		}
@@ -545,4 +553,75 @@ hjob_restore_all(void)
 	memset(&f, 0, sizeof(f));
 	f.role = DIR_FILTER_ROLE(DIR_ROLE_HOME);
 	dir_proc_foreach(g.dir, &f, restore_one, NULL);
+}
+
+/*
+ * The job's output bridge follows it to hj->node, once the node it left
+ * has closed its channel (so every byte from there came first): a local
+ * job is linked, a remote one attached; the input held meanwhile goes
+ * there.
+ */
+static void
+hjob_follow(struct hjob *hj)
+{
+	struct rjob *rj;
+
+	if (hj->dead || hj->ch != NULL || hj->rj != NULL)
+		return;
+	if (hj->node != g.id) {
+		hjob_attach(hj);	/* flushes stdin_q once open */
+		return;
+	}
+	if ((rj = rjob_by_gpid(hj->gpid)) == NULL || rj->moved)
+		return;		/* its COMMIT has not come yet */
+	rj->hj = hj;
+	hj->rj = rj;
+	hj->ch_node = g.id;
+	if (buf_len(hj->stdin_q) > 0) {
+		rjob_stdin(rj, buf_ptr(hj->stdin_q), buf_len(hj->stdin_q));
+		buf_reset(hj->stdin_q);
+	}
+	if (hj->stdin_eof)
+		rjob_stdin_eof(rj);
+}
+
+/*
+ * A job born here is moving (migrate.c says so, from the source or the
+ * target; each phase may come twice).  BEGIN holds its input; FAILED
+ * sends it on where it was; DONE records the new place and moves the
+ * bridge (pid 0: the place is known, the pid not yet).
+ */
+void
+home_moved(uint64_t gpid, uint32_t phase, unsigned node, uint32_t pid,
+    uint64_t starttime)
+{
+	struct hjob *hj = hjob_by_gpid(gpid);
+
+	if (phase == MOVED_DONE && pid != 0)
+		dir_proc_set_location(g.dir, gpid, node, (pid_t)pid,
+		    starttime);
+	if (hj == NULL)
+		return;
+	switch (phase) {
+	case MOVED_BEGIN:
+		hj->moving = 1;
+		break;
+	case MOVED_FAILED:
+		hj->moving = 0;
+		if (hj->rj != NULL && buf_len(hj->stdin_q) > 0) {
+			rjob_stdin(hj->rj, buf_ptr(hj->stdin_q),
+			    buf_len(hj->stdin_q));
+			buf_reset(hj->stdin_q);
+		}
+		hch_data_flush(hj);
+		break;
+	case MOVED_DONE:
+		hj->moving = 0;
+		hj->node = node;
+		if (hj->rj != NULL && hj->rj->moved)
+			break;	/* the local original drains first */
+		if (hj->rj == NULL && (hj->ch == NULL || hj->ch_node == node))
+			hjob_follow(hj);
+		break;
+	}
 }

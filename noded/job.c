@@ -48,6 +48,7 @@ struct chctx {
 	uint64_t	 gpid;
 	int		 local_freed;	/* we called ssh_channel_free */
 	int		 peer_closed;	/* the close callback came */
+	int		 img;		/* a mover's image channel */
 	struct ssh_channel_callbacks_struct cb;
 };
 static TAILQ_HEAD(, chctx) chctxs = TAILQ_HEAD_INITIALIZER(chctxs);
@@ -55,6 +56,7 @@ static TAILQ_HEAD(, chctx) chctxs = TAILQ_HEAD_INITIALIZER(chctxs);
 static void	rjob_deliver_exit(struct rjob *);
 static void	rjob_got_info(struct rjob *, struct shep_info *, int *, int);
 static void	rjob_stopped(struct rjob *, int);
+static void	rjob_drop_img(struct rjob *);
 static int	sink_room(struct rjob *);
 
 struct rjob *
@@ -90,6 +92,8 @@ rjob_alloc(uint64_t gpid, unsigned home)
 	rj->gpid = gpid;
 	rj->home = home;
 	rj->shep_fd = rj->fd_in = rj->fd_out = rj->fd_err = -1;
+	rj->mover_fd = rj->img_fd = -1;
+	rj->placed_ms = now_ms();
 	if ((rj->shep_in = buf_new(PROTO_MAX_FRAME + 65536)) == NULL ||
 	    (rj->stdin_q = buf_new(16u * 1024 * 1024)) == NULL ||
 	    (rj->chq = buf_new(1u * 1024 * 1024)) == NULL) {
@@ -262,12 +266,108 @@ job_start(const struct req *r, uint64_t gpid, unsigned home,
 	rj->name = strdup(sp->name);
 	rj->log = strdup(sp->log);
 	rj->started = now_s();
+	rj->flags = sp->flags;
+	rj->rows = sp->rows;
+	rj->cols = sp->cols;
+	rj->term = strdup(sp->term);
 	if (r != NULL) {
 		rj->spawn_req = *r;
 		rj->spawn_pending = 1;
 	}
 	if (!(sp->flags & (SPAWN_IO)))
 		rj->stdin_eof = 1;	/* detached jobs read EOF */
+	*rjp = rj;
+	return 0;
+}
+
+/*
+ * Starts a restore shepherd for a job moving here (migration, target side):
+ * the spec says restore, and the image follows it on the same pipe, fed by
+ * rjob_img_io() from the mover's "restore GPID" channel.  The job is not
+ * ours until COMMIT: no directory row, not listed.
+ */
+int
+job_restore_start(const struct move_req *mr, struct rjob **rjp)
+{
+	struct shep_spec spec;
+	struct rjob *rj;
+	struct buf *m = NULL;
+	char sock[4200], cg[4300], *argv[2] = { mr->cmd, NULL };
+	int spec_w = -1, ctl = -1, rc;
+
+	*rjp = NULL;
+	memset(&spec, 0, sizeof(spec));
+	sock_path(mr->gpid, sock, sizeof(sock));
+	cg[0] = '\0';
+	if (g.cgroot[0] != '\0')
+		snprintf(cg, sizeof(cg), "%s/%llu", g.cgroot,
+		    (unsigned long long)mr->gpid);
+	spec.gpid = mr->gpid;
+	spec.uid = mr->uid;
+	spec.gid = mr->gid;
+	spec.user = mr->user;
+	spec.newpid = g.root;
+	spec.sock = sock;
+	spec.cgroup = cg;
+	spec.req.flags = mr->flags;
+	spec.req.node = spec.req.name = spec.req.log = spec.req.cmd = "";
+	spec.req.cwd = "/";
+	spec.req.argc = 1;
+	spec.req.argv = argv;
+	spec.req.term = mr->term;
+	spec.req.rows = mr->rows;
+	spec.req.cols = mr->cols;
+	spec.restore = 1;
+	spec.tty_mode_len = mr->tty_mode_len;
+	memcpy(spec.tty_mode, mr->tty_mode, sizeof(spec.tty_mode));
+	if ((m = proto_msg_new(MSG_SHEP_SPEC)) == NULL ||
+	    shep_spec_put(m, &spec) != 0 || proto_msg_finish(m) != 0) {
+		buf_free(m);
+		return SS_ERR_ALLOC;
+	}
+	if ((rj = rjob_alloc(mr->gpid, mr->home)) == NULL ||
+	    (rj->img_q = buf_new(64u * 1024 * 1024)) == NULL) {
+		if (rj != NULL)
+			rj->dead = 1;
+		buf_free(m);
+		return SS_ERR_ALLOC;
+	}
+	if ((rc = shep_launch(&spec_w, &ctl)) != 0) {
+		rj->dead = 1;
+		buf_free(m);
+		return rc;
+	}
+	/* The spec is small: it goes into the empty pipe at once. */
+	rc = proto_write_all(spec_w, m);
+	buf_free(m);
+	if (rc != 0) {
+		close(spec_w);
+		close(ctl);
+		rj->dead = 1;
+		return rc;
+	}
+	(void)fcntl(spec_w, F_SETPIPE_SZ, 1024 * 1024);
+	rj->img_fd = spec_w;
+	set_nonblock(rj->img_fd);
+	rj->shep_fd = ctl;
+	set_nonblock(rj->shep_fd);
+	rj->restoring = RESTORING_IMAGE;
+	rj->uid = mr->uid;
+	rj->gid = mr->gid;
+	rj->user = strdup(mr->user);
+	rj->cmd = strdup(mr->cmd);
+	rj->name = strdup(mr->name);
+	rj->log = strdup(mr->log);
+	rj->term = strdup(mr->term);
+	rj->started = mr->started;
+	rj->flags = mr->flags;
+	rj->moves = mr->moves + 1;
+	rj->rows = mr->rows;
+	rj->cols = mr->cols;
+	rj->mig_src = mr->src;
+	rj->mig_src_id = mr->mig_id;
+	if (!(mr->flags & SPAWN_IO))
+		rj->stdin_eof = 1;
 	*rjp = rj;
 	return 0;
 }
@@ -376,6 +476,10 @@ rjob_shep_io(struct rjob *rj, short revents)
 	if (n <= 0) {
 		/* The shepherd is gone: its job is gone with it. */
 		close_fd(&rj->shep_fd);
+		if (rj->restoring != RESTORING_NO) {
+			rjob_restore_verdict(rj, 0, "the restore shepherd died");
+			return;
+		}
 		if (!rj->exited) {
 			log_warn("job %llu: shepherd vanished",
 			    (unsigned long long)rj->gpid);
@@ -399,6 +503,20 @@ rjob_shep_io(struct rjob *rj, short revents)
 				log_debug("job %llu ended, status 0x%x",
 				    (unsigned long long)rj->gpid, st);
 			}
+			break;
+		case MSG_ERROR:
+			if (rj->restoring != RESTORING_NO) {
+				char *msg = NULL;
+				int code;
+
+				if (proto_get_error(payload, &code, &msg) != 0)
+					msg = NULL;
+				rjob_restore_verdict(rj, 0, msg != NULL ? msg :
+				    "the restore failed");
+				free(msg);
+			} else
+				log_warn("job %llu: its shepherd refused "
+				    "something", (unsigned long long)rj->gpid);
 			break;
 		case MSG_STOPPED:
 		case MSG_CONTINUED:
@@ -472,6 +590,13 @@ rjob_got_info(struct rjob *rj, struct shep_info *info, int *fds, int nfds)
 		rj->exited = 1;
 		rj->status = (int)info->status;
 	}
+	if (rj->restoring == RESTORING_IMAGE) {
+		/* Restored, stopped: the mover hears it on its channel. */
+		rjob_restore_verdict(rj, 1, NULL);
+		return;
+	}
+	if (rj->restoring != RESTORING_NO)
+		return;		/* a reconnect while waiting for COMMIT */
 	if (rj->stdin_eof && buf_len(rj->stdin_q) == 0)
 		rjob_close_stdin(rj);
 	dir_proc_set_location(g.dir, rj->gpid, g.id, (pid_t)info->pid,
@@ -588,8 +713,17 @@ rjob_io(struct rjob *rj, int fd, short revents)
 		rjob_shep_io(rj, revents);
 		return;
 	}
+	if (fd == rj->img_fd) {
+		rjob_img_io(rj);
+		return;
+	}
+	if (fd == rj->mover_fd) {
+		mover_io(rj);
+		return;
+	}
 	if (fd == rj->fd_in && (revents & (POLLOUT | POLLERR | POLLHUP))) {
-		while (buf_len(rj->stdin_q) > 0) {
+		/* A job being moved keeps its input for where it goes. */
+		while (buf_len(rj->stdin_q) > 0 && !rj->moving && !rj->moved) {
 			n = write(rj->fd_in, buf_ptr(rj->stdin_q),
 			    buf_len(rj->stdin_q));
 			if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -601,7 +735,8 @@ rjob_io(struct rjob *rj, int fd, short revents)
 			}
 			buf_consume(rj->stdin_q, (size_t)n);
 		}
-		if (rj->stdin_eof && buf_len(rj->stdin_q) == 0)
+		if (rj->stdin_eof && buf_len(rj->stdin_q) == 0 && !rj->moving &&
+		    !rj->moved)
 			rjob_close_stdin(rj);
 		return;
 	}
@@ -692,8 +827,18 @@ rjob_poll_fds(struct pollfd *pfd, void **owners, size_t *n, size_t max)
 			pfd[*n].events = POLLIN;
 			owners[(*n)++] = rj;
 		}
+		if (rj->mover_fd != -1 && *n < max) {
+			pfd[*n].fd = rj->mover_fd;
+			pfd[*n].events = POLLIN;
+			owners[(*n)++] = rj;
+		}
+		if (rj->img_fd != -1 && buf_len(rj->img_q) > 0 && *n < max) {
+			pfd[*n].fd = rj->img_fd;
+			pfd[*n].events = POLLOUT;
+			owners[(*n)++] = rj;
+		}
 		if (rj->fd_in != -1 && buf_len(rj->stdin_q) > 0 && *n < max &&
-		    rj->fd_in != rj->fd_out) {
+		    rj->fd_in != rj->fd_out && !rj->moving && !rj->moved) {
 			pfd[*n].fd = rj->fd_in;
 			pfd[*n].events = POLLOUT;
 			owners[(*n)++] = rj;
@@ -712,7 +857,9 @@ rjob_pump(void)
 			continue;
 		if (rj->ch != NULL)
 			chq_flush(rj);
-		if (!rj->exited || rj->finished)
+		if (rj->img_fd != -1 || rj->img_ch != NULL)
+			rjob_img_io(rj);
+		if (!rj->exited || rj->finished || rj->moving)
 			continue;
 		if (rj->hj == NULL && rj->ch == NULL)
 			continue;	/* wait for the home to attach */
@@ -728,13 +875,62 @@ rjob_pump(void)
 	}
 }
 
+/* Lets go of the attach channel (it was freed by libssh's rules). */
+static void
+rjob_free_channel(struct rjob *rj)
+{
+	struct chctx *cc;
+
+	TAILQ_FOREACH(cc, &chctxs, entry) {
+		if (cc->ch == rj->ch) {
+			cc->gpid = 0;
+			cc->local_freed = 1;
+		}
+	}
+	/* libssh keeps the channel until the peer's close arrives and may
+	 * call our callbacks until then: chctx lives on until both ends are
+	 * done (job_chan_reap). */
+	ssh_channel_free(rj->ch);
+	rj->ch = NULL;
+}
+
+/*
+ * The job left for another node and its last output here is drained:
+ * the home's bridge switches over.  An attach channel closes without an
+ * exit status (the home then attaches to the new node); a local home job
+ * attaches at once.
+ */
+static void
+rjob_deliver_moved(struct rjob *rj)
+{
+	struct hjob *hj = rj->hj;
+
+	if (hj != NULL) {
+		hj->rj = NULL;
+		rj->hj = NULL;
+		home_moved(rj->gpid, MOVED_DONE, rj->moved_to, 0, 0);
+	} else if (rj->ch != NULL) {
+		ssh_channel_send_eof(rj->ch);
+		ssh_channel_close(rj->ch);
+		g.wrote_ssh = 1;
+		rjob_free_channel(rj);
+	}
+	shep_send(rj, MSG_SHEP_COLLECT, 0, 0, 0);
+	rj->finished = 1;
+	rj->dead = 1;
+	job_spare();
+}
+
 static void
 rjob_deliver_exit(struct rjob *rj)
 {
 	int st = rj->status;
 	int code = sh_status(st), sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-	struct chctx *cc;
 
+	if (rj->moved) {
+		rjob_deliver_moved(rj);
+		return;
+	}
 	if (rj->hj != NULL) {
 		hjob_exit(rj->hj, code, sig);
 		rj->hj = NULL;
@@ -749,17 +945,7 @@ rjob_deliver_exit(struct rjob *rj)
 		ssh_channel_send_eof(rj->ch);
 		ssh_channel_close(rj->ch);
 		g.wrote_ssh = 1;
-		TAILQ_FOREACH(cc, &chctxs, entry) {
-			if (cc->ch == rj->ch) {
-				cc->gpid = 0;
-				cc->local_freed = 1;
-			}
-		}
-		/* libssh keeps the channel until the peer's close arrives and
-		 * may call our callbacks until then: chctx lives on until
-		 * both ends are done (job_chan_reap). */
-		ssh_channel_free(rj->ch);
-		rj->ch = NULL;
+		rjob_free_channel(rj);
 	}
 	if (rj->home != g.id)
 		dir_proc_set_exit(g.dir, rj->gpid, code, sig, now_s());
@@ -785,9 +971,15 @@ rjob_reap(void)
 		close_fd(&rj->fd_out);
 		close_fd(&rj->fd_err);
 		close_fd(&rj->shep_fd);
+		close_fd(&rj->mover_fd);
+		close_fd(&rj->img_fd);
+		rjob_drop_img(rj);
 		buf_free(rj->shep_in);
 		buf_free(rj->stdin_q);
 		buf_free(rj->chq);
+		buf_free(rj->mover_in);
+		buf_free(rj->img_q);
+		free(rj->term);
 		free(rj->user);
 		free(rj->cmd);
 		free(rj->name);
@@ -803,10 +995,35 @@ cc_job(struct chctx *cc)
 {
 	struct rjob *rj;
 
-	if (cc->gpid == 0 || (rj = rjob_by_gpid(cc->gpid)) == NULL ||
-	    rj->ch != cc->ch)
+	if (cc->gpid == 0 || cc->img || (rj = rjob_by_gpid(cc->gpid)) ==
+	    NULL || rj->ch != cc->ch)
 		return NULL;
 	return rj;
+}
+
+/* The job whose image comes on cc's channel. */
+static struct rjob *
+cc_img_job(struct chctx *cc)
+{
+	struct rjob *rj;
+
+	if (cc->gpid == 0 || !cc->img)
+		return NULL;
+	TAILQ_FOREACH(rj, &g.rjobs, entry)
+		if (rj->img_ch == cc->ch && !rj->dead)
+			return rj;
+	return NULL;
+}
+
+/* Image bytes the queue takes now (libssh keeps the rest, and so does
+ * the sender, its window not growing). */
+#define IMG_Q_SOFT	(8u * 1024 * 1024)
+
+static size_t
+img_room(const struct rjob *rj)
+{
+	return buf_len(rj->img_q) >= IMG_Q_SOFT ? 0 :
+	    IMG_Q_SOFT - buf_len(rj->img_q);
 }
 
 static int
@@ -818,6 +1035,24 @@ cc_exec(ssh_session s, ssh_channel ch, const char *cmd, void *ud)
 
 	(void)s;
 	(void)ch;
+	if (strncmp(cmd, "restore ", 8) == 0 &&
+	    gpid_parse(cmd + 8, &gpid) == 0) {
+		/* A mover's image (migration): the job must be expected. */
+		TAILQ_FOREACH(rj, &g.rjobs, entry)
+			if (rj->gpid == gpid && !rj->dead &&
+			    rj->restoring == RESTORING_IMAGE &&
+			    rj->mig_src == cc->node && rj->img_ch == NULL)
+				break;
+		if (rj == NULL) {
+			log_info("%s sent an image of job %s: not expected",
+			    node_name(cc->node), cmd + 8);
+			return 1;
+		}
+		cc->gpid = gpid;
+		cc->img = 1;
+		rj->img_ch = cc->ch;
+		return 0;
+	}
 	if (strncmp(cmd, "attach ", 7) != 0 || gpid_parse(cmd + 7, &gpid) != 0)
 		return 1;
 	if ((rj = rjob_by_gpid(gpid)) == NULL || rj->home != cc->node ||
@@ -840,12 +1075,20 @@ cc_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
     int is_stderr, void *ud)
 {
 	struct rjob *rj = cc_job(ud);
+	size_t room;
 
 	(void)s;
 	(void)ch;
 	(void)is_stderr;
 	if (rj != NULL)
 		rjob_stdin(rj, data, len);
+	else if ((rj = cc_img_job(ud)) != NULL) {
+		room = img_room(rj);
+		if (room < len)
+			len = (uint32_t)room;
+		if (len > 0 && buf_put(rj->img_q, data, len) != 0)
+			len = 0;
+	}
 	return len;
 }
 
@@ -858,6 +1101,8 @@ cc_eof(ssh_session s, ssh_channel ch, void *ud)
 	(void)ch;
 	if (rj != NULL)
 		rjob_stdin_eof(rj);
+	else if ((rj = cc_img_job(ud)) != NULL)
+		rj->img_eof = 1;
 }
 
 static void
@@ -871,7 +1116,8 @@ cc_close(ssh_session s, ssh_channel ch, void *ud)
 	if (rj != NULL) {
 		rj->ch = NULL;
 		rj->ch_session = NULL;
-	}
+	} else if ((rj = cc_img_job(cc)) != NULL)
+		rjob_drop_img(rj);
 	cc->gpid = 0;
 	cc->peer_closed = 1;
 }
@@ -950,10 +1196,15 @@ void
 job_session_gone(ssh_session s)
 {
 	struct chctx *cc, *t;
+	struct rjob *rj;
 
 	TAILQ_FOREACH_SAFE(cc, &chctxs, entry, t) {
 		if (cc->s != s)
 			continue;
+		if ((rj = cc_img_job(cc)) != NULL) {
+			rj->img_ch = NULL;	/* freed with the session */
+			rjob_drop_img(rj);
+		}
 		TAILQ_REMOVE(&chctxs, cc, entry);
 		free(cc);
 	}
@@ -1030,4 +1281,152 @@ job_adopt_all(void)
 		    (unsigned long long)gpid);
 	}
 	closedir(d);
+}
+
+/*
+ * Migration, target side: the image from the mover's channel into the
+ * restore shepherd's pipe, with back-pressure both ways (a full pipe
+ * leaves bytes in img_q; a full img_q leaves them in libssh, which then
+ * grows no window).
+ */
+void
+rjob_img_io(struct rjob *rj)
+{
+	uint8_t tmp[65536];
+	ssize_t n;
+	size_t room;
+	int k;
+
+	for (;;) {
+		while (rj->img_fd != -1 && buf_len(rj->img_q) > 0) {
+			n = write(rj->img_fd, buf_ptr(rj->img_q),
+			    buf_len(rj->img_q));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno == EAGAIN)
+				return;
+			if (n <= 0) {
+				/* The shepherd stopped reading: its error
+				 * comes on its socket. */
+				close_fd(&rj->img_fd);
+				buf_reset(rj->img_q);
+				break;
+			}
+			buf_consume(rj->img_q, (size_t)n);
+		}
+		if (rj->img_ch == NULL || (room = img_room(rj)) == 0)
+			break;
+		k = ssh_channel_read_nonblocking(rj->img_ch, tmp,
+		    room < sizeof(tmp) ? (uint32_t)room : sizeof(tmp), 0);
+		if (k <= 0)
+			break;
+		if (buf_put(rj->img_q, tmp, (size_t)k) != 0)
+			break;
+		g.wrote_ssh = 1;	/* a window adjust may be due */
+	}
+	if (rj->img_fd != -1 && rj->img_eof && buf_len(rj->img_q) == 0)
+		close_fd(&rj->img_fd);	/* the whole image is in */
+}
+
+/*
+ * The mover's channel is gone.  Before "ready" the move is off: the copy
+ * goes.  After it, the copy waits, stopped, and the source's record
+ * decides (migrate.c asks it).
+ */
+static void
+rjob_drop_img(struct rjob *rj)
+{
+	struct chctx *cc;
+
+	if (rj->img_ch != NULL) {
+		TAILQ_FOREACH(cc, &chctxs, entry)
+			if (cc->ch == rj->img_ch)
+				cc->gpid = 0;
+		rj->img_ch = NULL;
+	}
+	if (rj->restoring == RESTORING_IMAGE && !rj->dead) {
+		log_warn("job %llu: the image from %s broke off: discarded",
+		    (unsigned long long)rj->gpid, node_name(rj->mig_src));
+		rjob_discard(rj);
+	} else if (rj->restoring == RESTORING_READY) {
+		log_warn("job %llu: lost the mover from %s after ready: asking "
+		    "it what to do", (unsigned long long)rj->gpid,
+		    node_name(rj->mig_src));
+		rj->restoring = RESTORING_ORPHAN;
+		rj->ask_ms = 0;
+	}
+}
+
+/* Tells the mover, on its channel, whether the copy is ready. */
+void
+rjob_restore_verdict(struct rjob *rj, int ok, const char *why)
+{
+	struct buf *m;
+
+	if (rj->restoring != RESTORING_IMAGE)
+		return;
+	if (ok) {
+		rj->restoring = RESTORING_READY;
+		m = proto_msg_new(MSG_OK);
+		if (m != NULL && proto_msg_finish(m) != 0) {
+			buf_free(m);
+			m = NULL;
+		}
+		log_debug("job %llu restored, waiting for COMMIT",
+		    (unsigned long long)rj->gpid);
+	} else {
+		log_warn("job %llu: restore failed: %s",
+		    (unsigned long long)rj->gpid, why);
+		m = proto_error(SS_ERR_CORRUPT, "%s: %s", g.name, why);
+	}
+	if (rj->img_ch != NULL && m != NULL) {
+		ssh_channel_write(rj->img_ch, buf_ptr(m), buf_len(m));
+		g.wrote_ssh = 1;
+	}
+	buf_free(m);
+	if (!ok)
+		rjob_discard(rj);
+}
+
+/* COMMIT: the restored job runs, with the input the original had not
+ * read; from now on it is a job of this node. */
+void
+rjob_run_restored(struct rjob *rj, const void *in, size_t len)
+{
+	struct buf *m;
+
+	if ((m = proto_msg_new(MSG_SHEP_RUN)) == NULL ||
+	    buf_put_string(m, in, len) != 0 || proto_msg_finish(m) != 0 ||
+	    proto_write_all(rj->shep_fd, m) != 0)
+		log_err("job %llu: cannot tell its shepherd to run it",
+		    (unsigned long long)rj->gpid);
+	buf_free(m);
+	rj->restoring = RESTORING_NO;
+	rj->placed_ms = now_ms();
+	if (rj->stdin_eof && buf_len(rj->stdin_q) == 0)
+		rjob_close_stdin(rj);
+}
+
+/* The copy of a move that did not happen: killed, never run. */
+void
+rjob_discard(struct rjob *rj)
+{
+	if (rj->dead)
+		return;
+	rj->restoring = RESTORING_NO;	/* rjob_drop_img: no second call */
+	rjob_drop_img(rj);
+	close_fd(&rj->img_fd);
+	/* The shepherd takes COLLECT while restoring as "abort". */
+	shep_send(rj, MSG_SHEP_COLLECT, 0, 0, 0);
+	rj->restoring = RESTORING_NO;
+	rj->finished = 1;
+	rj->dead = 1;
+}
+
+/* SIGKILL to the whole job (recovery of a move whose original must go). */
+int
+rjob_kill_tree(struct rjob *rj)
+{
+	shep_send(rj, MSG_SHEP_SIGNAL, 1, SIGKILL, 0);
+	return 0;
 }

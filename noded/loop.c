@@ -184,6 +184,7 @@ loop_run(void)
 		hjob_tick();
 		rjob_pump();
 		peer_tick();
+		mig_tick();
 		now = now_ms();
 		if (now >= next_load) {
 			double r = sys_runnable();

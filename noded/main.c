@@ -176,23 +176,23 @@ noded_reload(void)
 	return 0;
 }
 
+/* A helper program beside noded, or in ../lib/sshell when installed. */
 static void
-find_shepherd(void)
+find_helper(const char *name, char *out, size_t len)
 {
 	char exe[4096], dir[3000];
 	ssize_t n;
 
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0) {
-		snprintf(g.shepherd, sizeof(g.shepherd), "sshell-shepherd");
+		snprintf(out, len, "%s", name);
 		return;
 	}
 	exe[n] = '\0';
 	snprintf(dir, sizeof(dir), "%s", dirname(exe));
-	snprintf(g.shepherd, sizeof(g.shepherd), "%s/sshell-shepherd", dir);
-	if (access(g.shepherd, X_OK) == 0)
+	snprintf(out, len, "%s/%s", dir, name);
+	if (access(out, X_OK) == 0)
 		return;
-	snprintf(g.shepherd, sizeof(g.shepherd),
-	    "%s/../lib/sshell/sshell-shepherd", dir);
+	snprintf(out, len, "%s/../lib/sshell/%s", dir, name);
 }
 
 /*
@@ -358,7 +358,8 @@ main(int argc, char **argv)
 		log_err("%s: cannot open the directory database", path);
 		return 1;
 	}
-	find_shepherd();
+	find_helper("sshell-shepherd", g.shepherd, sizeof(g.shepherd));
+	find_helper("sshell-mover", g.mover, sizeof(g.mover));
 	find_cgroup();
 	if ((g.event = ssh_event_new()) == NULL || peer_init() != 0 ||
 	    peer_setup_from_conf() != 0 || local_listen() != 0)

@@ -112,6 +112,7 @@ struct insess {
 	struct buf	*out;		/* waiting for window */
 	int		 dead;
 	int		 in_event;
+	int		 mover;		/* a source node's mover (migration) */
 	struct ssh_channel_callbacks_struct ccb;
 	struct ssh_server_callbacks_struct scb;
 };
@@ -193,8 +194,39 @@ struct rjob {
 	struct req	 spawn_req;	/* reply SPAWNED when info arrives */
 	int		 spawn_pending;
 	int		 dead;
+	uint32_t	 flags;		/* SPAWN_* it was started with */
+	uint32_t	 moves;		/* times it changed node */
+	uint32_t	 rows, cols;	/* terminal size, for a move */
+	char		*term;
+	int64_t		 placed_ms;	/* started or moved here (balancing) */
+	uint64_t	 cpu_ticks;	/* leader's CPU time at cpu_seen_ms */
+	int64_t		 cpu_seen_ms;
+	/* Migration, as the source (migrate.c). */
+	int		 moving;	/* a mover works on it: hold its input */
+	int		 moved;		/* it left: its death is a move */
+	unsigned	 moved_to;
+	int		 mover_fd;	/* control connection to the mover */
+	struct buf	*mover_in;
+	int64_t		 mig_id;	/* our migrations row */
+	struct req	 mig_req;	/* who asked: MSG_MIGRATED goes there */
+	int		 mig_reply;	/* mig_req is waiting */
+	unsigned	 mig_dst;
+	/* Migration, as the target. */
+	int		 restoring;	/* RESTORING_* */
+	int		 img_fd;	/* the shepherd's spec pipe: the image */
+	struct buf	*img_q;		/* image bytes not yet in the pipe */
+	ssh_channel	 img_ch;	/* the mover's "restore GPID" channel */
+	int		 img_eof;
+	unsigned	 mig_src;	/* source node, its migrations row id */
+	uint64_t	 mig_src_id;
+	int64_t		 ask_ms;	/* orphan: next MSG_MIGRATE_QUERY */
+	int		 asking;	/* a query is out */
 	struct ssh_channel_callbacks_struct ccb;
 };
+#define RESTORING_NO	0
+#define RESTORING_IMAGE	1	/* the image is coming in */
+#define RESTORING_READY	2	/* restored, stopped, waiting for COMMIT */
+#define RESTORING_ORPHAN 3	/* ready, but the mover is gone: ask */
 
 /* A job born here (home.c), followed until its end is recorded. */
 struct hjob {
@@ -213,6 +245,8 @@ struct hjob {
 	int		 sig;		/* signal that ended it, 0 */
 	struct buf	*stdin_q;	/* for a remote job, waiting for window */
 	int		 stdin_eof;
+	int		 moving;	/* a move is under way: hold the input */
+	unsigned	 ch_node;	/* the node ch leads to */
 	int		 dead;
 };
 #define HCH_NONE	0	/* not attached */
@@ -252,6 +286,7 @@ struct noded {
 	int		 hs_pipe[2];	/* handshake threads -> loop */
 	int		 handshakes;	/* threads running */
 	char		 shepherd[4096];
+	char		 mover[4096];	/* sshell-mover, migration's worker */
 	char		 cgroot[4096];	/* freezer hierarchy for jobs, "" */
 	struct connq	 conns;
 	struct insessq	 insess;
@@ -334,10 +369,24 @@ int		 job_channel_setup(ssh_channel ch, ssh_session s, unsigned node);
 void		 job_session_gone(ssh_session s);
 void		 job_chan_reap(void);
 
+/* migrate.c: live migration, balancing, drain */
+void		 rpc_migrate(const struct req *, struct buf *);
+void		 rpc_restore(const struct req *, struct buf *);
+void		 rpc_commit(const struct req *, struct buf *);
+void		 rpc_abort(const struct req *, struct buf *);
+void		 rpc_moved(const struct req *, struct buf *);
+void		 rpc_migrate_query(const struct req *, struct buf *);
+void		 mover_io(struct rjob *rj);
+void		 mig_tick(void);
+void		 home_moved(uint64_t gpid, uint32_t phase, unsigned node,
+		    uint32_t pid, uint64_t starttime);
+
 /* place.c */
 int		 place_choose(const char *pin, unsigned *idp, char *err,
 		    size_t errlen);
 uint32_t	 place_count(unsigned id);
+int		 place_usable(unsigned id, char *err, size_t errlen);
+double		 place_score(unsigned id);
 
 /* sysinfo.c */
 double		 sys_runnable(void);
@@ -372,6 +421,13 @@ int		 rjob_attach(struct rjob *rj, ssh_session s, ssh_channel ch);
 void		 rjob_winch(struct rjob *rj, uint32_t rows, uint32_t cols);
 void		 rjob_reap(void);
 int		 rjob_count(void);
+int		 job_restore_start(const struct move_req *mr, struct rjob **rjp);
+void		 rjob_img_io(struct rjob *rj);
+int		 rjob_img_channel(struct rjob *rj, ssh_channel ch);
+void		 rjob_restore_verdict(struct rjob *rj, int ok, const char *why);
+void		 rjob_run_restored(struct rjob *rj, const void *in, size_t len);
+void		 rjob_discard(struct rjob *rj);
+int		 rjob_kill_tree(struct rjob *rj);
 
 /* home.c: jobs born here */
 struct hjob	*hjob_new(uint64_t gpid, unsigned node, uid_t uid,

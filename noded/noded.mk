@@ -1,6 +1,6 @@
 # noded/: the node daemon (and, through shepherd.mk, its shepherd).
 NODED_SRCS := $(wildcard noded/*.c)
-NODED_SRCS := $(filter-out noded/shepherd%.c,$(NODED_SRCS))
+NODED_SRCS := $(filter-out noded/shepherd%.c noded/mover.c,$(NODED_SRCS))
 NODED_OBJS := $(NODED_SRCS:%.c=$(B)/obj/%.o)
 
 SBINS += $(B)/bin/noded
@@ -10,3 +10,4 @@ $(B)/bin/noded: $(NODED_OBJS) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $(NODED_OBJS) $(COMMON_LIB) -lssh -lsqlite3 -lpthread -lm
 
 -include noded/shepherd.mk
+-include noded/mover.mk

@@ -39,8 +39,8 @@
 #include "err.h"
 #include "log.h"
 #include "noded.h"
+#include "sshc.h"
 
-#define SSH_CIPHERS	"aes128-gcm@openssh.com,chacha20-poly1305@openssh.com"
 
 /* What a handshake thread knows and reports. */
 struct hs_node {
@@ -65,6 +65,7 @@ struct hs {
 	ssh_session	 s;
 	ssh_channel	 ch;
 	struct buf	*rest;		/* bytes after the hello */
+	uint32_t	 flags;		/* the peer's HELLO_* */
 };
 
 static uint32_t	 proto_version(void);
@@ -227,9 +228,9 @@ peer_init(void)
 	if (ssh_bind_options_set(g.bind, SSH_BIND_OPTIONS_IMPORT_KEY,
 	    g.hostkey) != SSH_OK ||
 	    ssh_bind_options_set(g.bind, SSH_BIND_OPTIONS_CIPHERS_C_S,
-	    SSH_CIPHERS) != SSH_OK ||
+	    SSHC_CIPHERS) != SSH_OK ||
 	    ssh_bind_options_set(g.bind, SSH_BIND_OPTIONS_CIPHERS_S_C,
-	    SSH_CIPHERS) != SSH_OK) {
+	    SSHC_CIPHERS) != SSH_OK) {
 		log_err("ssh_bind: %s", ssh_get_error(g.bind));
 		return SS_ERR_INTERNAL;
 	}
@@ -467,6 +468,9 @@ hs_hello(struct hs *h, ssh_channel ch)
 	    buf_get_cstring(payload, CONF_NAME_MAX, &name) != 0 ||
 	    buf_get_u32(payload, &id) != 0)
 		goto out;
+	/* Optional flags (a mover says who it is). */
+	if (buf_len(payload) >= 4 && buf_get_u32(payload, &h->flags) != 0)
+		goto out;
 	if (ver != proto_version()) {
 		log_err("node %s speaks protocol version %u, we speak %u: "
 		    "refused", name, ver, proto_version());
@@ -509,60 +513,19 @@ out:
 	return r;
 }
 
-static void
-session_opts(ssh_session s)
-{
-	long timeout = NODED_HANDSHAKE_TIMEOUT;
-	int one = 1, zero = 0, verbosity = SSH_LOG_NOLOG;
-
-	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
-	ssh_options_set(s, SSH_OPTIONS_NODELAY, &one);
-	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &zero);
-	ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
-	ssh_options_set(s, SSH_OPTIONS_CIPHERS_C_S, SSH_CIPHERS);
-	ssh_options_set(s, SSH_OPTIONS_CIPHERS_S_C, SSH_CIPHERS);
-}
-
 static void *
 hs_client(void *arg)
 {
 	struct hs *h = arg;
-	ssh_key srvkey = NULL;
-	char *b64 = NULL;
-	unsigned port = h->port;
+	char err[512];
 
-	if ((h->s = ssh_new()) == NULL)
-		goto out;
-	session_opts(h->s);
-	ssh_options_set(h->s, SSH_OPTIONS_HOST, h->addr);
-	ssh_options_set(h->s, SSH_OPTIONS_PORT, &port);
-	ssh_options_set(h->s, SSH_OPTIONS_USER, h->self);
-	ssh_options_set(h->s, SSH_OPTIONS_HOSTKEYS, "ssh-ed25519");
-	ssh_options_set(h->s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null");
-	ssh_options_set(h->s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
-	if (ssh_connect(h->s) != SSH_OK) {
-		log_debug("%s: connect: %s", h->want.name,
-		    ssh_get_error(h->s));
-		goto out;
-	}
-	if (ssh_get_server_publickey(h->s, &srvkey) != SSH_OK ||
-	    ssh_pki_export_pubkey_base64(srvkey, &b64) != SSH_OK)
-		goto out;
-	if (h->want.key[0] == '\0' || strcmp(b64, h->want.key) != 0) {
-		log_err("%s: host key %.20s... is not the one in the cluster "
-		    "file: refused", h->want.name, b64);
-		goto out;
-	}
-	if (ssh_userauth_publickey(h->s, NULL, g.hostkey) !=
-	    SSH_AUTH_SUCCESS) {
-		log_err("%s: refused our key: %s", h->want.name,
-		    ssh_get_error(h->s));
-		goto out;
-	}
-	if ((h->ch = ssh_channel_new(h->s)) == NULL ||
-	    ssh_channel_open_session(h->ch) != SSH_OK) {
-		log_err("%s: control channel: %s", h->want.name,
-		    ssh_get_error(h->s));
+	if (sshc_connect(h->addr, h->port, h->want.key, h->self, g.hostkey,
+	    NODED_HANDSHAKE_TIMEOUT, &h->s, &h->ch, err, sizeof(err)) != 0) {
+		if (strstr(err, "refused:") != NULL ||
+		    strstr(err, "refused our key") != NULL)
+			log_err("%s: %s", h->want.name, err);
+		else
+			log_debug("%s: %s", h->want.name, err);
 		goto out;
 	}
 	h->node = h->want.id;
@@ -570,9 +533,6 @@ hs_client(void *arg)
 		goto out;
 	h->ok = 1;
 out:
-	if (b64 != NULL)
-		ssh_string_free_char(b64);
-	ssh_key_free(srvkey);
 	hs_done(h);
 	return NULL;
 }
@@ -640,7 +600,7 @@ hs_server(void *arg)
 		goto out;
 	}
 	h->fd = -1;	/* the session owns it now */
-	session_opts(h->s);
+	sshc_session_opts(h->s, NODED_HANDSHAKE_TIMEOUT);
 	memset(&cb, 0, sizeof(cb));
 	cb.userdata = h;
 	cb.auth_pubkey_function = hs_auth_pubkey;
@@ -777,8 +737,13 @@ peer_handshake_done(void)
 		if (ssh_event_add_session(g.event, is->s) == SSH_OK)
 			is->in_event = 1;
 		TAILQ_INSERT_TAIL(&g.insess, is, entry);
-		log_info("%s connected to us", node_name(is->node));
-		if ((p = peer_by_id(is->node)) != NULL) {
+		is->mover = (h->flags & HELLO_MOVER) != 0;
+		if (is->mover)
+			log_debug("a mover of %s connected to us",
+			    node_name(is->node));
+		else
+			log_info("%s connected to us", node_name(is->node));
+		if (!is->mover && (p = peer_by_id(is->node)) != NULL) {
 			p->runs_taken = 0;	/* its seqs start again */
 			if (p->s == NULL && !p->connecting)
 				p->retry_ms = 0;	/* it is back: connect now */
@@ -856,7 +821,8 @@ peer_frames(struct peer *p)
 				break;
 		if (c != NULL) {
 			TAILQ_REMOVE(&p->calls, c, entry);
-			c->cb(c->arg, itype, inner);
+			if (c->cb != NULL)
+				c->cb(c->arg, itype, inner);
 			free(c);
 		}
 		buf_free(payload);
@@ -1068,8 +1034,10 @@ peer_fail_calls(struct peer *p, const char *why)
 	while ((c = TAILQ_FIRST(&q)) != NULL) {
 		TAILQ_REMOVE(&q, c, entry);
 		payload = NULL;
-		if ((e = proto_error(SS_ERR_DOWN, "%s: %s", p->name, why)) !=
-		    NULL && proto_frame_take(e, &type, &payload) == 0)
+		if (c->cb == NULL)
+			e = NULL;	/* nobody waits for this one */
+		else if ((e = proto_error(SS_ERR_DOWN, "%s: %s", p->name,
+		    why)) != NULL && proto_frame_take(e, &type, &payload) == 0)
 			c->cb(c->arg, type, payload);
 		else
 			c->cb(c->arg, MSG_ERROR, NULL);
@@ -1222,8 +1190,9 @@ peer_tick(void)
 				continue;
 			TAILQ_REMOVE(&p->calls, c, entry);
 			payload = NULL;
-			if ((e = proto_error(SS_ERR_TIMEOUT, "%s: no answer",
-			    p->name)) != NULL &&
+			e = NULL;
+			if (c->cb != NULL && (e = proto_error(SS_ERR_TIMEOUT,
+			    "%s: no answer", p->name)) != NULL &&
 			    proto_frame_take(e, &type, &payload) == 0)
 				c->cb(c->arg, type, payload);
 			buf_free(e);

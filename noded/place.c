@@ -22,8 +22,8 @@ struct cand {
 	uint64_t	 memfree;
 };
 
-static int
-usable(unsigned id, char *err, size_t errlen)
+int
+place_usable(unsigned id, char *err, size_t errlen)
 {
 	struct peer *p;
 
@@ -81,6 +81,16 @@ score(unsigned id, struct cand *c)
 	c->score = (jobs + extra) / (cpus > 0 ? cpus : 1);
 }
 
+/* The placement score of node id (lower is better), for balancing. */
+double
+place_score(unsigned id)
+{
+	struct cand c;
+
+	score(id, &c);
+	return c.score;
+}
+
 int
 place_choose(const char *pin, unsigned *idp, char *err, size_t errlen)
 {
@@ -94,13 +104,13 @@ place_choose(const char *pin, unsigned *idp, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: no such node", pin);
 			return SS_ERR_NOT_FOUND;
 		}
-		if (!usable(cn->id, err, errlen))
+		if (!place_usable(cn->id, err, errlen))
 			return SS_ERR_DOWN;
 		*idp = cn->id;
 		return 0;
 	}
 	if (g.conf->placement == CONF_PLACE_LOCAL) {
-		if (!usable(g.id, err, errlen))
+		if (!place_usable(g.id, err, errlen))
 			return SS_ERR_DRAINING;
 		*idp = g.id;
 		return 0;
@@ -109,7 +119,7 @@ place_choose(const char *pin, unsigned *idp, char *err, size_t errlen)
 		for (k = 0; k < g.conf->nnodes; k++) {
 			i = (g.rr_next + k) % g.conf->nnodes;
 			cn = &g.conf->nodes[i];
-			if (usable(cn->id, err, errlen)) {
+			if (place_usable(cn->id, err, errlen)) {
 				g.rr_next = (unsigned)(i + 1);
 				*idp = cn->id;
 				return 0;
@@ -121,7 +131,7 @@ place_choose(const char *pin, unsigned *idp, char *err, size_t errlen)
 	memset(&best, 0, sizeof(best));
 	for (i = 0; i < g.conf->nnodes; i++) {
 		cn = &g.conf->nodes[i];
-		if (!usable(cn->id, err, errlen))
+		if (!place_usable(cn->id, err, errlen))
 			continue;
 		score(cn->id, &c);
 		if (!have || c.score < best.score - 1e-9 ||

@@ -148,8 +148,11 @@ local_rows(struct gather *ga)
 	TAILQ_FOREACH(rj, &g.rjobs, entry) {
 		struct jobstat *s = &st[i++];
 
-		if (rj->dead || !wanted(&ga->lr, &ga->req, rj->gpid, rj->uid,
-		    rj->user, g.name))
+		/* A copy waiting for COMMIT is not a job here yet; an
+		 * original that left is not one any more. */
+		if (rj->dead || rj->restoring != RESTORING_NO || rj->moved ||
+		    !wanted(&ga->lr, &ga->req, rj->gpid, rj->uid, rj->user,
+		    g.name))
 			continue;
 		memset(&pi, 0, sizeof(pi));
 		pi.gpid = rj->gpid;
@@ -157,7 +160,9 @@ local_rows(struct gather *ga)
 		pi.pid = rj->info.pid;
 		pi.uid = rj->uid;
 		pi.user = xstrdup(rj->user);
-		if (rj->exited)
+		if (rj->moving)
+			pi.state = xstrdup("moving");
+		else if (rj->exited)
 			pi.state = xstrdup("Z");
 		else {
 			char c[2] = { s->state != '?' ? s->state : 'S', 0 };
@@ -173,6 +178,7 @@ local_rows(struct gather *ga)
 		pi.time_s = s->ticks / (uint64_t)hz;
 		pi.cmd = xstrdup(rj->cmd);
 		pi.home = xstrdup(node_name(rj->home));
+		pi.moves = rj->moves;
 		pi.name = xstrdup(rj->name);
 		pi.log = xstrdup(rj->log);
 		pi.started = rj->started;

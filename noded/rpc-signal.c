@@ -7,8 +7,8 @@
  * that is up.  Every node delivers only to jobs that run on it, only for
  * their owner or root, and only after checking the start time of the
  * job's leader, so a recycled pid is never signalled.  A job that left a
- * node is found in the node's forwards table (migration); until jobs can
- * move, nothing is forwarded.
+ * node is found in the node's forwards table (migration) and the signal
+ * goes on to where it went, across any number of moves.
  */
 #include <libgen.h>
 #include <stdarg.h>
@@ -38,6 +38,7 @@ struct sgather {
 static void
 add_res(struct sgather *sg, uint64_t gpid, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+static void	send_to(struct sgather *, struct peer *, uint32_t, uint64_t);
 
 static void
 add_res(struct sgather *sg, uint64_t gpid, int code, const char *fmt, ...)
@@ -169,22 +170,29 @@ static void
 local_signal(struct sgather *sg)
 {
 	struct rjob *rj;
-	uint32_t i;
+	uint32_t i, hops = (sg->sr.flags >> SIGF_HOP_SHIFT) & 0xff;
 	unsigned node;
 
 	if (sg->sr.selector == SEL_GPIDS) {
 		for (i = 0; i < sg->sr.ngpids; i++) {
 			uint64_t gp = sg->sr.gpids[i];
 
-			if ((rj = rjob_by_gpid(gp)) != NULL && !rj->exited) {
+			if ((rj = rjob_by_gpid(gp)) != NULL && !rj->exited &&
+			    !rj->moved && rj->restoring == RESTORING_NO) {
 				deliver(sg, rj);
 				continue;
 			}
 			if (dir_forward_lookup(g.dir, gp, &node, NULL, NULL)
-			    == 0)
-				add_res(sg, gp, SS_ERR_UNSUPPORTED, "the job "
-				    "left %s for %s: not forwarded yet",
-				    g.name, node_name(node));
+			    == 0 && node != g.id && hops < SIGF_HOP_MAX) {
+				/* It moved on: after it, hop by hop.  Never
+				 * to whatever now has its old pid here. */
+				log_debug("signal for job %llu forwarded to %s",
+				    (unsigned long long)gp, node_name(node));
+				send_to(sg, peer_by_id(node), SIGF_LOCAL |
+				    ((hops + 1) << SIGF_HOP_SHIFT), gp);
+			} else if (hops >= SIGF_HOP_MAX)
+				add_res(sg, gp, SS_ERR_NOT_FOUND, "the job "
+				    "has ended");
 			else
 				add_res(sg, gp, SS_ERR_NOT_FOUND,
 				    "no such job on %s", g.name);
@@ -192,7 +200,8 @@ local_signal(struct sgather *sg)
 		return;
 	}
 	TAILQ_FOREACH(rj, &g.rjobs, entry) {
-		if (rj->dead || rj->exited)
+		if (rj->dead || rj->exited || rj->moved ||
+		    rj->restoring != RESTORING_NO)
 			continue;
 		switch (sg->sr.selector) {
 		case SEL_NAME:

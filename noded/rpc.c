@@ -33,6 +33,12 @@ static const struct rpc_entry rpc_table[] = {
 	{ MSG_NODES,	FROM_LOCAL,		rpc_nodes },
 	{ MSG_DRAIN,	FROM_LOCAL | FROM_PEER,	rpc_drain },
 	{ MSG_LOAD,	FROM_PEER,		rpc_load },
+	{ MSG_MIGRATE,	FROM_LOCAL | FROM_PEER,	rpc_migrate },
+	{ MSG_RESTORE,	FROM_PEER,		rpc_restore },
+	{ MSG_COMMIT,	FROM_PEER,		rpc_commit },
+	{ MSG_ABORT,	FROM_PEER,		rpc_abort },
+	{ MSG_MOVED,	FROM_PEER,		rpc_moved },
+	{ MSG_MIGRATE_QUERY, FROM_PEER,		rpc_migrate_query },
 };
 
 void

@@ -58,6 +58,7 @@
  *   was reaped (after that its pid may be reused by a stranger).
  */
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -84,6 +85,7 @@
 #include "err.h"
 #include "log.h"
 #include "proto.h"
+#include "ckpt/ckpt.h"
 
 #define SPEC_FD		3	/* the spec pipe from noded */
 #define CTL_FD		4	/* the first control connection */
@@ -117,11 +119,15 @@ struct shepherd {
 	int		 own_ns;	/* 1: we are pid 1 of a PID namespace */
 	int		 sock_made;	/* 1: we created spec.sock */
 	int		 cgroup_made;	/* 1: spec.cgroup exists */
+	/* A job restored here (migration), stopped until MSG_SHEP_RUN. */
+	struct ckpt_restored *restored;
+	int		 slave;		/* its terminal, kept to give it */
 };
 
 /* What a request from noded may need before it is allowed. */
 #define RPC_NEED_EXIT	0x01	/* only once the job has been reaped */
 #define RPC_NEED_PIPES	0x02	/* only for a job without a pty */
+#define RPC_NEED_RESTORED 0x04	/* only for a restored job not yet run */
 
 struct shep_rpc {
 	uint8_t		  type;
@@ -157,6 +163,8 @@ static int	 rpc_signal(struct shepherd *, struct buf *);
 static int	 rpc_winch(struct shepherd *, struct buf *);
 static int	 rpc_eof(struct shepherd *, struct buf *);
 static int	 rpc_collect(struct shepherd *, struct buf *);
+static int	 rpc_run(struct shepherd *, struct buf *);
+static int	 restore_start(struct shepherd *);
 static void	 signals_read(struct shepherd *);
 static void	 reap(struct shepherd *);
 static void	 cleanup(struct shepherd *);
@@ -167,20 +175,55 @@ static const struct shep_rpc shep_rpcs[] = {
 	{ MSG_SHEP_WINCH,	0,		rpc_winch },
 	{ MSG_EOF,		RPC_NEED_PIPES,	rpc_eof },
 	{ MSG_SHEP_COLLECT,	RPC_NEED_EXIT,	rpc_collect },
+	{ MSG_SHEP_RUN,		RPC_NEED_RESTORED, rpc_run },
 };
+
+/* Appends exactly n bytes from fd to b. */
+static int
+read_exact(int fd, struct buf *b, size_t n)
+{
+	uint8_t *p;
+	ssize_t k;
+	int r;
+
+	if ((r = buf_reserve(b, n, &p)) != 0)
+		return r;
+	while (n > 0) {
+		k = read(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			(void)buf_consume_end(b, n);
+			return k == 0 ? SS_ERR_SHORT : SS_ERR_SYSTEM;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
 
 /* Reads the one MSG_SHEP_SPEC frame on fd; 0 or SS_ERR_*. */
 static int
 spec_read(int fd, struct shep_spec *spec)
 {
 	struct buf *in, *payload = NULL;
+	uint32_t flen;
 	uint8_t type;
 	int r;
 
 	memset(spec, 0, sizeof(*spec));
 	if ((in = buf_new(PROTO_MAX_FRAME + 65536 + 4)) == NULL)
 		return SS_ERR_ALLOC;
-	if ((r = proto_read_frame(fd, in, &type, &payload)) != 0)
+	/* Exactly one frame: a restore's image follows it on this pipe. */
+	if ((r = read_exact(fd, in, 4)) != 0 ||
+	    (r = buf_peek_u32(in, 0, &flen)) != 0)
+		goto out;
+	if (flen == 0 || flen > PROTO_MAX_FRAME) {
+		r = SS_ERR_TOO_LONG;
+		goto out;
+	}
+	if ((r = read_exact(fd, in, flen)) != 0 ||
+	    (r = proto_frame_take(in, &type, &payload)) != 0)
 		goto out;
 	if (type != MSG_SHEP_SPEC) {
 		r = SS_ERR_PROTO;
@@ -966,8 +1009,11 @@ conn_read(struct shepherd *s)
 		    &shep_rpcs[i] : NULL;
 		if (rpc == NULL)
 			conn_refuse(s, SS_ERR_PROTO, proto_msg_name(type));
-		else if ((rpc->flags & RPC_NEED_EXIT) && !s->exited)
+		else if ((rpc->flags & RPC_NEED_EXIT) && !s->exited &&
+		    s->restored == NULL)
 			conn_refuse(s, SS_ERR_PROTO, "the job is running");
+		else if ((rpc->flags & RPC_NEED_RESTORED) && s->restored == NULL)
+			conn_refuse(s, SS_ERR_PROTO, "no restored job waits");
 		else if ((rpc->flags & RPC_NEED_PIPES) && s->pty)
 			conn_refuse(s, SS_ERR_PROTO, "the job has a terminal");
 		else if ((r = rpc->fn(s, payload)) != 0)
@@ -1042,6 +1088,12 @@ rpc_collect(struct shepherd *s, struct buf *p)
 {
 	if (buf_len(p) != 0)
 		return SS_ERR_BAD;
+	if (s->restored != NULL) {
+		/* A move called off: the copy never runs. */
+		log_debug("restored job discarded");
+		ckpt_restore_abort(s->restored);
+		s->restored = NULL;
+	}
 	log_debug("collected");
 	cleanup(s);
 	exit(0);
@@ -1068,10 +1120,12 @@ signals_read(struct shepherd *s)
 			break;
 		if (si.ssi_signo == SIGCHLD)
 			chld = 1;
-		else
+		else if (s->restored == NULL)
 			job_kill(s, (int)si.ssi_signo);
 	}
-	if (chld)
+	/* A restored job under the engine's ptrace is not ours to wait for
+	 * until it runs. */
+	if (chld && s->restored == NULL)
 		reap(s);
 }
 
@@ -1138,7 +1192,7 @@ shepherd_run(struct shep_spec *spec)
 	memset(s, 0, sizeof(*s));
 	s->spec = *spec;
 	s->pty = (spec->req.flags & SPAWN_PTY) != 0;
-	s->fd_in = s->fd_out = s->fd_err = s->master = -1;
+	s->fd_in = s->fd_out = s->fd_err = s->master = s->slave = -1;
 	s->sigfd = s->lsock = s->conn = -1;
 	s->own_ns = getpid() == 1;
 	if ((s->in = buf_new(SHEP_MAX_IN)) == NULL) {
@@ -1153,14 +1207,14 @@ shepherd_run(struct shep_spec *spec)
 		ctl_error(CTL_FD, r, "signals");
 		exit(1);
 	}
-	if (spec->cgroup[0] != '\0') {
+	if (spec->cgroup[0] != '\0' && !spec->restore) {
 		if ((r = cgroup_create(spec->cgroup)) != 0)
 			log_err_r(r, "cgroup %s", spec->cgroup);
 		else
 			s->cgroup_made = 1;
 	}
 	sock_listen(s);
-	if (job_start(s) != 0) {
+	if ((spec->restore ? restore_start(s) : job_start(s)) != 0) {
 		cleanup(s);
 		exit(1);
 	}
@@ -1256,7 +1310,8 @@ main(int argc, char **argv)
 	    NULL) == -1))
 		log_warn_r(SS_ERR_SYSTEM, "a /proc of the job's own");
 	r = spec_read(SPEC_FD, &spec);
-	close(SPEC_FD);
+	if (r != 0 || !spec.restore)	/* a restore reads its image there */
+		close(SPEC_FD);
 	if (r != 0) {
 		ctl_error(CTL_FD, r, "cannot read the spec");
 		exit(1);
@@ -1267,4 +1322,123 @@ main(int argc, char **argv)
 		exit(1);
 	}
 	shepherd_run(&spec);
+}
+
+/*
+ * Migration, target side: the job's image follows the spec on SPEC_FD.
+ * It is restored as our child (so pid 1 of a fresh namespace gives it its
+ * old pids back), in our session with the new terminal or pipes as its
+ * stdio, and left stopped until noded says MSG_SHEP_RUN (COMMIT).
+ */
+static int
+restore_start(struct shepherd *s)
+{
+	struct ckpt_restore_opts o;
+	struct ckpt_err e;
+	struct termios tio;
+	char path[64], line[256];
+	int child[3], slave, r, i, pfd;
+	unsigned long v;
+	FILE *f;
+
+	if ((r = stdio_make(s, child, &slave)) != 0) {
+		ctl_error(CTL_FD, r, "cannot make the job's %s",
+		    s->pty ? "terminal" : "pipes");
+		return r;
+	}
+	if (slave >= 0) {
+		if (s->spec.tty_mode_len == sizeof(tio)) {
+			memcpy(&tio, s->spec.tty_mode, sizeof(tio));
+			if (tcsetattr(slave, TCSANOW, &tio) == -1)
+				log_warn_r(SS_ERR_SYSTEM, "tcsetattr");
+		}
+		if (ioctl(slave, TIOCSCTTY, 0) == -1)
+			log_warn_r(SS_ERR_SYSTEM, "controlling terminal");
+	}
+	memset(&o, 0, sizeof(o));
+	o.in_fd = SPEC_FD;
+	o.same_pid = s->own_ns;
+	o.pidns_fd = -1;
+	o.stopped = 1;
+	o.keep_session = 1;
+	for (i = 0; i < 3; i++)
+		o.stdio[i] = slave >= 0 ? slave : child[i];
+	r = ckpt_restore(&o, &s->restored, NULL, &e);
+	close(SPEC_FD);
+	for (i = 0; i < 3; i++)
+		if (child[i] >= 0)
+			close(child[i]);
+	if (r != 0) {
+		if (slave >= 0)
+			close(slave);
+		s->restored = NULL;
+		ctl_error(CTL_FD, r, "%s", e.msg);
+		return r;
+	}
+	s->slave = slave;
+	s->job = ckpt_restored_pid(s->restored);
+	/* Its pid in noded's namespace: a pidfd's fdinfo, read through the
+	 * node's /proc, says it in that /proc's namespace. */
+	s->job_node_pid = 0;
+	if ((pfd = (int)syscall(SYS_pidfd_open, s->job, 0)) >= 0) {
+		snprintf(path, sizeof(path), "self/fdinfo/%d", pfd);
+		if ((i = openat(node_proc, path, O_RDONLY | O_CLOEXEC)) >= 0 &&
+		    (f = fdopen(i, "r")) != NULL) {
+			while (fgets(line, sizeof(line), f) != NULL)
+				if (sscanf(line, "Pid: %lu", &v) == 1 &&
+				    v <= UINT32_MAX)
+					s->job_node_pid = (uint32_t)v;
+			fclose(f);
+		} else if (i >= 0)
+			close(i);
+		close(pfd);
+	}
+	if (s->job_node_pid == 0 || proc_starttime(s->job_node_pid,
+	    &s->starttime) != 0)
+		log_err("restored job %d: its node pid is not known",
+		    (int)s->job);
+	log_debug("job %llu restored: pid %u (%d here), stopped",
+	    (unsigned long long)s->spec.gpid, s->job_node_pid, (int)s->job);
+	return 0;
+}
+
+/* MSG_SHEP_RUN {string input}: COMMIT came; the restored job runs, with
+ * the input its original had not read first in its stdin. */
+static int
+rpc_run(struct shepherd *s, struct buf *p)
+{
+	struct ckpt_err e;
+	const uint8_t *d;
+	size_t len;
+	ssize_t n;
+	int r;
+
+	if ((r = buf_get_string_direct(p, &d, &len)) != 0)
+		return r;
+	if (buf_len(p) != 0)
+		return SS_ERR_BAD;
+	while (len > 0 && s->fd_in >= 0) {
+		n = write(s->fd_in, d, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warn_r(SS_ERR_SYSTEM, "the job's held input");
+			break;
+		}
+		d += n;
+		len -= (size_t)n;
+	}
+	if (s->slave >= 0) {
+		if (tcsetpgrp(s->slave, s->job) == -1)
+			log_warn_r(SS_ERR_SYSTEM, "tcsetpgrp");
+		close(s->slave);
+		s->slave = -1;
+	}
+	r = ckpt_restore_run(s->restored, &e);
+	s->restored = NULL;
+	if (r != 0)
+		log_err("restored job: %s", e.msg);
+	log_debug("restored job runs");
+	reap(s);	/* what happened while it was not ours to wait for */
+	return 0;
 }

@@ -10,9 +10,9 @@ SHEPHERD := $(B)/bin/sshell-shepherd
 SHEPHERD_OBJS := $(B)/obj/noded/shepherd.o
 LIBEXEC += $(SHEPHERD)
 
-$(SHEPHERD): $(SHEPHERD_OBJS) $(COMMON_LIB)
+$(SHEPHERD): $(SHEPHERD_OBJS) $(CKPT_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(SHEPHERD_OBJS) $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(SHEPHERD_OBJS) $(CKPT_LIB) $(COMMON_LIB)
 
 TEST_SHEPHERD := $(B)/tests/test_shepherd
 UNIT_TESTS += $(TEST_SHEPHERD)

@@ -7,7 +7,7 @@
 # SQLite references stay out.  sshell has its own fragment
 # (shell/sshell.mk), and sckpt is built by noded/ckpt's.
 
-SHELL_TOOLS := sps skill snodes ssubmit
+SHELL_TOOLS := sps skill snodes ssubmit smigrate
 SHELL_TOOL_BINS := $(SHELL_TOOLS:%=$(B)/bin/%)
 BINS += $(SHELL_TOOL_BINS)
 

@@ -4,6 +4,7 @@
  *	sckpt dump -t PID -o FILE|- [--leave-running]
  *	sckpt restore -i FILE|- [-d] [--same-pid]
  *	sckpt info FILE|-
+ *	sckpt check -t PID
  *
  * A thin front end on the checkpoint engine (noded/ckpt/ckpt.h); see
  * sckpt(1).  Messages for people go to stderr as "sckpt: what: why";
@@ -28,7 +29,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: sckpt dump -t PID -o FILE|- [--leave-running]\n"
 	    "       sckpt restore -i FILE|- [-d] [--same-pid]\n"
-	    "       sckpt info FILE|-\n");
+	    "       sckpt info FILE|-\n"
+	    "       sckpt check -t PID\n");
 	exit(2);
 }
 
@@ -196,6 +198,37 @@ cmd_info(int argc, char **argv)
 	return 0;
 }
 
+/* Whether PID's tree could be dumped, decided without stopping it. */
+static int
+cmd_check(int argc, char **argv)
+{
+	struct ckpt_err e;
+	pid_t pid = 0;
+	char *end;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "t:")) != -1) {
+		switch (ch) {
+		case 't':
+			pid = (pid_t)strtol(optarg, &end, 10);
+			if (*end != '\0' || pid <= 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || pid == 0)
+		usage();
+	memset(&e, 0, sizeof(e));
+	if (ckpt_check(pid, &e) != 0) {
+		fprintf(stderr, "sckpt: check %d: %s\n", (int)pid, e.msg);
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -208,5 +241,7 @@ main(int argc, char **argv)
 		return cmd_restore(argc - 1, argv + 1);
 	if (strcmp(argv[1], "info") == 0)
 		return cmd_info(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
 	usage();
 }

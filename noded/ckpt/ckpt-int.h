@@ -81,6 +81,7 @@ struct ck_vma {
 	uint64_t	 fsize;		/* its size and mtime at dump: refused */
 	uint64_t	 fmtime;	/* on restore if changed (ns) */
 	int		 tfd;		/* restore: the file's fd in the target */
+	int		 uffd;		/* restore: registered with p->uffd */
 };
 #define CK_VMAF_GROWSDOWN	0x1
 #define CK_VMAF_STACK		0x2	/* [stack] */
@@ -145,6 +146,9 @@ struct ck_proc {
 	uint32_t	 personality;
 	uint32_t	 no_new_privs;
 	uint32_t	 dumpable;
+	uint32_t	 stopped;	/* 1: group-stopped (SIGSTOP) at dump */
+	uint64_t	 caps[5];	/* inheritable, permitted, effective,
+					   bounding, ambient */
 	char		*cwd;
 	char		*exe;
 	char		 comm[17];
@@ -166,6 +170,7 @@ struct ck_proc {
 	/* restore */
 	pid_t		 npid;
 	int		 exefd;		/* its program, open in the restorer */
+	int		 uffd;		/* a userfaultfd on its memory, or -1 */
 	uint64_t	 sys_ip;	/* a syscall insn in its vdso */
 	uint64_t	 scratch;	/* a page for injected arguments */
 };
@@ -204,6 +209,18 @@ void	ck_stream_free(struct ck_stream *s);
 uint64_t ck_stream_bytes(const struct ck_stream *s);
 int	ck_write_section(struct ck_stream *s, uint32_t type, struct buf *payload,
 	    struct ckpt_err *e);
+/*
+ * Pages are written without a copy: ck_stream_page_room() gives room for
+ * up to *np pages (at least one; *np lowered to what it gives) in the
+ * batch being filled, the caller reads pages into it, passes each run to
+ * keep to ck_write_pages() (data inside that room), then consumes what
+ * it read with ck_stream_page_advance().  The batch is written later, in
+ * order, by the stream's writer thread; the next other section or
+ * ck_stream_free() waits for it.
+ */
+uint8_t	*ck_stream_page_room(struct ck_stream *s, uint32_t *np,
+	    struct ckpt_err *e);
+void	ck_stream_page_advance(struct ck_stream *s, uint32_t npages);
 int	ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
 	    const void *data, uint32_t npages, struct ckpt_err *e);
 int	ck_write_file_header(struct ck_stream *s, struct ckpt_err *e);
@@ -217,7 +234,14 @@ int	ck_read_file_header(struct ck_stream *s, struct ckpt_err *e);
 int	ck_read_section(struct ck_stream *s, uint32_t *typep,
 	    struct buf **payloadp, uint32_t *procp, uint64_t *addrp,
 	    uint32_t *npagesp, const uint8_t **pagesp, struct ckpt_err *e);
+/*
+ * From here on only PAGES and END sections come: read them ahead in a
+ * thread (the caller goes on with ck_read_section as before).
+ */
+void	ck_stream_readahead(struct ck_stream *s);
 uint32_t ck_crc32c(uint32_t crc, const void *data, size_t len);
+/* The checksum of a run of pages (len a multiple of 32), see image.c. */
+uint32_t ck_page_sum(const void *data, size_t len);
 
 /* Section types. */
 #define CK_SEC_HEADER	1
@@ -232,7 +256,7 @@ uint32_t ck_crc32c(uint32_t crc, const void *data, size_t len);
 #define CK_SEC_END	10	/* end of image, with totals */
 
 #define CK_MAGIC	0x53434b50u	/* "SCKP" */
-#define CK_VERSION	1u
+#define CK_VERSION	2u
 #define CK_SEC_MAX	(16u * 1024 * 1024)
 #define CK_PAGES_MAX	1024u		/* pages per CK_SEC_PAGES */
 
@@ -276,6 +300,15 @@ int	ck_wait_stop(pid_t tid, struct ckpt_err *e);
  * restore.  The proc/vma/thread pointers belong to the image.
  */
 int	ck_mm_collect(struct ck_proc *p, struct ckpt_err *e);
+/*
+ * The mappings of live process pid against the engine's rules (the same
+ * as ck_mm_collect's), without stopping it; in_tree: pid is one of
+ * several processes dumped together.
+ */
+int	ck_mm_check(pid_t pid, int in_tree, struct ckpt_err *e);
+/* The rule on p's mappings that needs the whole tree known. */
+int	ck_mm_tree_rule(const struct ck_proc *p, int in_tree,
+	    struct ckpt_err *e);
 int	ck_mm_encode(struct buf *b, const struct ck_proc *p);
 int	ck_mm_decode(struct buf *b, struct ck_proc *p);
 int	ck_mm_write_pages(struct ck_stream *s, uint32_t idx, struct ck_proc *p,
@@ -286,7 +319,11 @@ int	ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 int	ck_mm_restore_pages(struct ck_proc *p, uint64_t addr, const uint8_t *data,
 	    uint32_t npages, struct ckpt_err *e);
 int	ck_mm_restore_finish(struct ck_proc *p, int exe_fd, struct ckpt_err *e);
+/* Once every page is in: unregisters p's memory from its userfaultfd. */
+void	ck_mm_restore_uffd_close(struct ck_proc *p);
 
+/* Refusals seen from /proc without a stop: zombie, timers, deleted exe. */
+int	ck_task_refuse(pid_t pid, char *statep, struct ckpt_err *e);
 int	ck_task_collect(struct ck_proc *p, struct ckpt_err *e);
 int	ck_task_encode(struct buf *b, const struct ck_proc *p);
 int	ck_task_decode(struct buf *b, struct ck_proc *p);
@@ -300,6 +337,10 @@ int	ck_sig_decode(struct buf *b, struct ck_proc *p);
 int	ck_sig_prep(const struct ck_proc *p);	/* in the new process */
 int	ck_sig_thread_collect(pid_t tid, struct ck_thread *t, struct ckpt_err *e);
 
+/* Refusals of one live thread: a tracer attached, a seccomp filter. */
+int	ck_thread_refuse(pid_t pid, pid_t tid, struct ckpt_err *e);
+/* The children of every thread of pid; *kidsp is the caller's to free. */
+int	ck_children(pid_t pid, pid_t **kidsp, uint32_t *np, struct ckpt_err *e);
 int	ck_threads_freeze(pid_t root, struct ck_image *im, struct ckpt_err *e);
 void	ck_threads_release(struct ck_image *im, int kill_them);
 int	ck_threads_collect(struct ck_proc *p, struct ckpt_err *e);
@@ -309,6 +350,16 @@ int	ck_threads_restore(struct ck_proc *p, int same_pid, struct ckpt_err *e);
 int	ck_threads_finish(struct ck_proc *p, struct ckpt_err *e);
 
 int	ck_files_collect(struct ck_image *im, struct ckpt_err *e);
+/*
+ * Walks the fds of live process pid (through /proc, without stopping
+ * it), refuses the first one the engine cannot carry (files.c decides,
+ * for the dump and for ckpt_check alike), and calls fn, if not NULL, on
+ * each other one with its /proc link text, stat and enum ck_desc_kind.
+ */
+struct stat;
+typedef int (*ck_fd_fn)(void *arg, pid_t pid, int fd, const char *link,
+    const struct stat *st, int kind, struct ckpt_err *e);
+int	ck_fds_walk(pid_t pid, ck_fd_fn fn, void *arg, struct ckpt_err *e);
 int	ck_files_encode(struct buf *b, const struct ck_proc *p);
 int	ck_files_decode(struct buf *b, struct ck_proc *p, uint32_t ndesc);
 int	ck_descs_encode(struct buf *b, const struct ck_image *im);
@@ -321,8 +372,6 @@ int	ck_files_open_all(struct ck_image *im, const int stdio[3], int base);
 int	ck_files_install(const struct ck_image *im, const struct ck_proc *p);
 
 /* fd-reg.c, fd-pipe.c, fd-tty.c: one kind of description each. */
-int	ck_fd_reg_collect(struct ck_desc *d, int fd, const char *link,
-	    struct ckpt_err *e);
 int	ck_fd_reg_open(const struct ck_desc *d);
 int	ck_fd_pipe_collect(struct ck_image *im, struct ck_desc *d, int fd,
 	    struct ckpt_err *e);

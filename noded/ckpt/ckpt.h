@@ -46,7 +46,9 @@ struct ckpt_dump_opts {
 	 * Migration's two phases: when not NULL, called once the whole image
 	 * is written, with the tree still frozen under ptrace.  It returns 1
 	 * to have the tree SIGKILLed (the copy elsewhere takes over), 0 to
-	 * let it run on (the move failed), and may take as long as it needs.
+	 * let it run on (the move failed), 2 to leave it group-stopped (the
+	 * caller cannot tell yet which copy is to run), and may take as long
+	 * as it needs.
 	 * leave_running is then ignored.
 	 */
 	int		(*decide)(void *arg);
@@ -60,6 +62,19 @@ struct ckpt_dump_opts {
  */
 int	ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
 	    struct ckpt_err *e);
+
+/*
+ * Decides, without freezing or tracing anything, whether the tree rooted
+ * at pid could be dumped now: it walks the tree through /proc and applies
+ * every rule of the dump that /proc shows (sockets, anon inodes, deleted
+ * files, devices, SysV shared memory, seccomp, POSIX timers, a tracer
+ * attached, zombies ...).  Returns 0 if nothing stands in the way, else
+ * the code ckpt_dump() would return, with the same reason in e (the same
+ * resource named).  A 0 is no promise: the tree may change before a
+ * dump, and the dump still refuses what it finds.  Migration calls it
+ * before freezing a job.
+ */
+int	ckpt_check(pid_t pid, struct ckpt_err *e);
 
 struct ckpt_restore_opts {
 	int		 in_fd;		/* the image is read from here, once */
@@ -94,7 +109,10 @@ struct ckpt_restore_opts {
 struct ckpt_restored;
 
 /*
- * Re-creates the tree from o->in_fd as children of the calling process.
+ * Re-creates the tree from o->in_fd.  The calling process becomes the
+ * parent of the restored root (it can wait for it, and gets SIGCHLD):
+ * that is how a job's shepherd, calling ckpt_restore itself, gets the
+ * restored job as its child.
  * A truncated, corrupt or foreign image is refused before any process is
  * created or, for damage found in the page data, before any restored code
  * runs (the half-made processes are killed).  On success *rp is a handle

@@ -40,13 +40,11 @@ write_header(struct ck_stream *s, const struct ck_image *im,
 		if ((r = buf_put_u64(b, im->vdso_size[i])) != 0)
 			goto out;
 	r = ck_write_section(s, CK_SEC_HEADER, b, e);
-	b = NULL;
- out:
-	if (b != NULL) {
-		buf_free(b);
-		return ck_fail(e, r, "header: %s", ss_strerror(r));
-	}
+	buf_free(b);
 	return r;
+ out:
+	buf_free(b);
+	return ck_fail(e, r, "header: %s", ss_strerror(r));
 }
 
 /* Encodes with fn into a fresh buffer and writes it as section type. */
@@ -139,18 +137,9 @@ ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
 	}
 	if ((r = ck_files_collect(&im, e)) != 0)
 		goto fail;
-	/* Shared anonymous memory would come back unshared between the
-	 * processes of a tree: refuse rather than break them. */
-	for (i = 0; i < im.nproc && im.nproc > 1; i++)
-		for (j = 0; j < im.procs[i].nvma; j++)
-			if (im.procs[i].vmas[j].kind == CK_VMA_SHMEM) {
-				r = ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: "
-				    "shared anonymous memory at %#llx in a tree "
-				    "cannot be checkpointed yet",
-				    im.procs[i].pid, (unsigned long long)
-				    im.procs[i].vmas[j].start);
-				goto fail;
-			}
+	for (i = 0; i < im.nproc; i++)
+		if ((r = ck_mm_tree_rule(&im.procs[i], im.nproc > 1, e)) != 0)
+			goto fail;
 	fill_header(&im);
 	/* write */
 	if ((s = ck_stream_new(o->out_fd, 1)) == NULL) {
@@ -193,6 +182,9 @@ ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
 			    "off");
 			goto fail;
 		}
+		if (r == 2)	/* neither: leave it group-stopped */
+			for (i = 0; i < im.nproc; i++)
+				kill(im.procs[i].pid, SIGSTOP);
 		ck_threads_release(&im, r == 1);
 	} else
 		ck_threads_release(&im, !o->leave_running);

@@ -16,20 +16,6 @@
 			 O_SYNC | O_DIRECT | O_NOATIME | O_DIRECTORY | \
 			 O_LARGEFILE | O_PATH | O_NOFOLLOW)
 
-int
-ck_fd_reg_collect(struct ck_desc *d, int fd, const char *link,
-    struct ckpt_err *e)
-{
-	(void)fd;
-	if (link[0] != '/')
-		return ck_fail(e, SS_ERR_UNSUPPORTED, "%s cannot be "
-		    "checkpointed", link);
-	d->kind = CK_DESC_REG;
-	if ((d->path = strdup(link)) == NULL)
-		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
-	return 0;
-}
-
 /* Opens d as it was; returns the fd or -1 with errno set. */
 int
 ck_fd_reg_open(const struct ck_desc *d)

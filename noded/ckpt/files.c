@@ -58,73 +58,133 @@ cmp_fd(const void *a, const void *b)
 	return x->fd - y->fd;
 }
 
-/* Collects one fd of process p (fd taken into tfd). */
+/*
+ * The rule for one fd: the kind of description behind it, or a refusal
+ * naming it.  st is the stat of the open file (through /proc/PID/fd/N).
+ * The only place that decides what the engine carries: the dump and
+ * ckpt_check() both come through ck_fds_walk(), so they say the same.
+ */
 static int
-collect_fd(struct ck_image *im, struct ck_proc *p, int fd, int tfd,
+fd_classify(pid_t pid, int fd, const char *link, const struct stat *st,
     struct ckpt_err *e)
 {
-	char path[64], link[CK_PATH_MAX];
+	if (strncmp(link, "socket:", 7) == 0)
+		return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d fd %d: %s: "
+		    "sockets cannot be checkpointed", pid, fd, link);
+	if (strncmp(link, "anon_inode:", 11) == 0)
+		return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d fd %d: %s "
+		    "cannot be checkpointed", pid, fd, link + 11);
+	if (S_ISFIFO(st->st_mode) && strncmp(link, "pipe:", 5) == 0)
+		return CK_DESC_PIPE;
+	if (S_ISCHR(st->st_mode) && ck_fd_tty_is(st->st_rdev))
+		return CK_DESC_OUTSIDE;
+	if (S_ISCHR(st->st_mode) && ck_fd_dev_ok(st->st_rdev))
+		return CK_DESC_DEV;
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
+		if (st->st_nlink == 0 && S_ISREG(st->st_mode))
+			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d fd "
+			    "%d: %s: a deleted file cannot be checkpointed",
+			    pid, fd, link);
+		if (link[0] == '/')
+			return CK_DESC_REG;
+	}
+	return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d fd %d: %s cannot "
+	    "be checkpointed", pid, fd, link);
+}
+
+int
+ck_fds_walk(pid_t pid, ck_fd_fn fn, void *arg, struct ckpt_err *e)
+{
+	char path[64], fdpath[96], link[CK_PATH_MAX];
+	DIR *dir;
+	struct dirent *de;
 	struct stat st;
+	ssize_t n;
+	int fd, kind, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	if ((dir = opendir(path)) == NULL)
+		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	while (r == 0 && (de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		fd = atoi(de->d_name);
+		snprintf(fdpath, sizeof(fdpath), "%s/%d", path, fd);
+		if ((n = readlink(fdpath, link, sizeof(link) - 1)) == -1 ||
+		    stat(fdpath, &st) == -1) {
+			/* Closed since readdir (only a running process). */
+			if (errno == ENOENT)
+				continue;
+			r = ck_fail(e, SS_ERR_SYSTEM, "process %d fd %d: %s",
+			    pid, fd, strerror(errno));
+			break;
+		}
+		link[n] = '\0';
+		if ((kind = fd_classify(pid, fd, link, &st, e)) < 0)
+			r = kind;
+		else if (fn != NULL)
+			r = fn(arg, pid, fd, link, &st, kind, e);
+	}
+	closedir(dir);
+	return r;
+}
+
+struct collect_ctx {
+	struct ck_image	*im;
+	struct ck_proc	*p;
+	int		 pidfd;
+};
+
+/* Collects one fd of process c->p, of the kind fd_classify() found. */
+static int
+collect_fd(void *arg, pid_t pid, int fd, const char *link,
+    const struct stat *st, int kind, struct ckpt_err *e)
+{
+	struct collect_ctx *c = arg;
+	struct ck_image *im = c->im;
+	struct ck_proc *p = c->p;
 	struct ck_desc d, *nd;
 	struct ck_fd *nf;
 	uint32_t i, flags = 0;
 	uint64_t pos = 0;
-	ssize_t n;
-	int r;
+	int r = 0, tfd;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", p->pid, fd);
-	if ((n = readlink(path, link, sizeof(link) - 1)) == -1)
-		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
-		    strerror(errno));
-	link[n] = '\0';
-	if (fstat(tfd, &st) == -1 || fdinfo(p->pid, fd, &flags, &pos) != 0)
-		return ck_fail(e, SS_ERR_SYSTEM, "process %d fd %d: %s", p->pid,
+	if (fdinfo(pid, fd, &flags, &pos) != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "process %d fd %d: %s", pid,
 		    fd, strerror(errno));
 	/* Shared with a description seen before? */
 	for (i = 0; i < im->ndesc; i++) {
 		struct ck_desc *o = &im->descs[i];
 
-		if (o->ino != st.st_ino || o->dev != st.st_dev)
+		if (o->ino != st->st_ino || o->dev != st->st_dev)
 			continue;
-		if (syscall(SYS_kcmp, p->pid, o->pid, KCMP_FILE, fd, o->fd) ==
-		    0)
+		if (syscall(SYS_kcmp, pid, o->pid, KCMP_FILE, fd, o->fd) == 0)
 			break;
 	}
 	if (i == im->ndesc) {
 		memset(&d, 0, sizeof(d));
-		d.pid = p->pid;
+		d.kind = kind;
+		d.pid = pid;
 		d.fd = fd;
-		d.ino = st.st_ino;
-		d.dev = st.st_dev;
+		d.ino = st->st_ino;
+		d.dev = st->st_dev;
 		d.flags = flags & ~O_CLOEXEC;
 		d.pos = pos;
 		d.hfd = -1;
-		if (strncmp(link, "socket:", 7) == 0)
-			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d fd "
-			    "%d: %s: sockets cannot be checkpointed", p->pid,
-			    fd, link);
-		if (strncmp(link, "anon_inode:", 11) == 0)
-			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d fd "
-			    "%d: %s cannot be checkpointed", p->pid, fd,
-			    link + 11);
-		if (S_ISFIFO(st.st_mode) && strncmp(link, "pipe:", 5) == 0)
+		if (kind == CK_DESC_PIPE) {
+			/* The pipe itself, for its size. */
+			if ((tfd = syscall(SYS_pidfd_getfd, c->pidfd, fd, 0)) ==
+			    -1)
+				return ck_fail(e, SS_ERR_SYSTEM, "process %d "
+				    "fd %d: pidfd_getfd: %s", pid, fd,
+				    strerror(errno));
 			r = ck_fd_pipe_collect(im, &d, tfd, e);
-		else if (S_ISCHR(st.st_mode) && ck_fd_tty_is(st.st_rdev)) {
-			d.kind = CK_DESC_OUTSIDE;
-			r = 0;
-		} else if (S_ISCHR(st.st_mode) && ck_fd_dev_ok(st.st_rdev)) {
-			d.kind = CK_DESC_DEV;
-			r = (d.path = strdup(link)) == NULL ?
-			    ck_fail(e, SS_ERR_ALLOC, "out of memory") : 0;
-		} else if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
-			if (st.st_nlink == 0 && S_ISREG(st.st_mode))
-				return ck_fail(e, SS_ERR_UNSUPPORTED, "process "
-				    "%d fd %d: %s: a deleted file cannot be "
-				    "checkpointed", p->pid, fd, link);
-			r = ck_fd_reg_collect(&d, tfd, link, e);
-		} else
-			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d fd "
-			    "%d: %s cannot be checkpointed", p->pid, fd, link);
+			close(tfd);
+		} else if (kind == CK_DESC_REG || kind == CK_DESC_DEV) {
+			if ((d.path = strdup(link)) == NULL)
+				r = ck_fail(e, SS_ERR_ALLOC, "out of memory");
+		}
 		if (r != 0) {
 			free(d.path);
 			return r;
@@ -154,39 +214,20 @@ collect_fd(struct ck_image *im, struct ck_proc *p, int fd, int tfd,
 int
 ck_files_collect(struct ck_image *im, struct ckpt_err *e)
 {
-	char path[64];
-	DIR *dir;
-	struct dirent *de;
+	struct collect_ctx c;
 	struct ck_proc *p;
 	uint32_t i, j;
-	int pidfd, fd, tfd, r = 0;
+	int pidfd, tfd, r = 0;
 
 	for (i = 0; i < im->nproc && r == 0; i++) {
 		p = &im->procs[i];
 		if ((pidfd = syscall(SYS_pidfd_open, p->pid, 0)) == -1)
 			return ck_fail(e, SS_ERR_SYSTEM, "process %d: "
 			    "pidfd_open: %s", p->pid, strerror(errno));
-		snprintf(path, sizeof(path), "/proc/%d/fd", p->pid);
-		if ((dir = opendir(path)) == NULL) {
-			close(pidfd);
-			return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
-			    strerror(errno));
-		}
-		while (r == 0 && (de = readdir(dir)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			fd = atoi(de->d_name);
-			if ((tfd = syscall(SYS_pidfd_getfd, pidfd, fd, 0)) ==
-			    -1) {
-				r = ck_fail(e, SS_ERR_SYSTEM, "process %d fd "
-				    "%d: pidfd_getfd: %s", p->pid, fd,
-				    strerror(errno));
-				break;
-			}
-			r = collect_fd(im, p, fd, tfd, e);
-			close(tfd);
-		}
-		closedir(dir);
+		c.im = im;
+		c.p = p;
+		c.pidfd = pidfd;
+		r = ck_fds_walk(p->pid, collect_fd, &c, e);
 		close(pidfd);
 		if (r == 0 && p->nfd > 1)
 			qsort(p->fds, p->nfd, sizeof(*p->fds), cmp_fd);

@@ -44,6 +44,7 @@ ckpt_info(int fd, FILE *out, struct ckpt_err *e)
 		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
 	if ((r = ck_read_meta(s, &im, e)) != 0)
 		goto out;
+	ck_stream_readahead(s);
 	if ((per = calloc(im.nproc, sizeof(*per))) == NULL) {
 		r = ck_fail(e, SS_ERR_ALLOC, "out of memory");
 		goto out;

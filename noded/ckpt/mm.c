@@ -15,14 +15,24 @@
  * but the vdso block, move the vdso block ([vvar] [vvar_vclock] [vdso])
  * to the dumped addresses (the vdso code and glibc hold absolute
  * addresses into it), map every area (files from their path, writable
- * until its pages are in), write the pages with process_vm_writev, put the
- * real protections back, and set the mm fields (code, data, brk, stack,
+ * until its pages are in), write the pages, put the real protections back, and set the mm fields (code, data, brk, stack,
  * arguments, environment, auxv and, for root, the exe link) with one
  * prctl(PR_SET_MM_MAP), which needs only CAP_CHECKPOINT_RESTORE.
+ *
+ * Pages of anonymous memory go in with UFFDIO_COPY through a userfaultfd
+ * made in the new process (by an injected call, taken with pidfd_getfd):
+ * it allocates each page and copies into it, where process_vm_writev
+ * would first fault in a zeroed page and then copy over it (the zeroing
+ * was the largest cost of a restore).  The process is stopped, so no
+ * fault ever reaches the userfaultfd; closing it (ck_mm_restore_uffd_
+ * close) unregisters the memory.  Private file mappings, which a
+ * userfaultfd does not take, and any area it refuses, get
+ * process_vm_writev.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/prctl.h>
+#include <linux/userfaultfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +98,10 @@ struct ck_prctl_mm_map {
 	uint32_t	exe_fd;
 };
 _Static_assert(sizeof(struct ck_prctl_mm_map) == 104, "prctl_mm_map");
+
+static void	uffd_open(struct ck_proc *);
+static int	uffd_copy(struct ck_proc *, uint64_t, const uint8_t *,
+		    uint64_t, struct ckpt_err *);
 
 static const char *
 kind_name(uint32_t k)
@@ -234,6 +248,38 @@ parse_maps(pid_t pid, struct ck_proc *p, struct ckpt_err *e)
 		p->vmas[p->nvma++] = v;
 	}
 	free(data);
+	return r;
+}
+
+static void	free_tmp(struct ck_proc *);
+
+int
+ck_mm_tree_rule(const struct ck_proc *p, int in_tree, struct ckpt_err *e)
+{
+	uint32_t j;
+
+	/* Shared anonymous memory would come back unshared between the
+	 * processes of a tree: refuse rather than break them. */
+	for (j = 0; j < p->nvma && in_tree; j++)
+		if (p->vmas[j].kind == CK_VMA_SHMEM)
+			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: "
+			    "shared anonymous memory at %#llx in a tree "
+			    "cannot be checkpointed yet", p->pid,
+			    (unsigned long long)p->vmas[j].start);
+	return 0;
+}
+
+int
+ck_mm_check(pid_t pid, int in_tree, struct ckpt_err *e)
+{
+	struct ck_proc tmp;
+	int r;
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.pid = pid;
+	if ((r = parse_maps(pid, &tmp, e)) == 0)
+		r = ck_mm_tree_rule(&tmp, in_tree, e);
+	free_tmp(&tmp);
 	return r;
 }
 
@@ -421,26 +467,30 @@ read_mem(struct ck_proc *p, int memfd, const struct ck_vma *v, uint64_t addr,
 /* Writes the pages of [start, end) that are worth carrying. */
 static int
 dump_range(struct ck_stream *s, uint32_t idx, struct ck_proc *p, int memfd,
-    const struct ck_vma *v, uint64_t start, uint64_t end, uint8_t *bufp,
-    uint64_t *npages, struct ckpt_err *e)
+    const struct ck_vma *v, uint64_t start, uint64_t end, uint64_t *npages,
+    struct ckpt_err *e)
 {
 	uint64_t a, len, i, run;
+	uint32_t np;
+	uint8_t *bufp;
 	int r, skipzero = v->kind == CK_VMA_ANON || v->kind == CK_VMA_SHMEM;
 
 	for (a = start; a < end; a += len) {
-		len = end - a;
-		if (len > CK_PAGES_MAX * CK_PAGE)
-			len = CK_PAGES_MAX * CK_PAGE;
+		np = (end - a) / CK_PAGE > CK_PAGES_MAX ? CK_PAGES_MAX :
+		    (uint32_t)((end - a) / CK_PAGE);
+		if ((bufp = ck_stream_page_room(s, &np, e)) == NULL)
+			return SS_ERR_SYSTEM;
+		len = (uint64_t)np * CK_PAGE;
 		if (read_mem(p, memfd, v, a, bufp, len) != 0)
 			return ck_fail(e, SS_ERR_SYSTEM, "process %d: reading "
 			    "%#llx: %s", p->pid, (unsigned long long)a,
 			    strerror(errno));
-		for (i = 0; i < len / CK_PAGE; ) {
+		for (i = 0; i < np; ) {
 			if (skipzero && page_is_zero(bufp + i * CK_PAGE)) {
 				i++;
 				continue;
 			}
-			for (run = 1; i + run < len / CK_PAGE; run++)
+			for (run = 1; i + run < np; run++)
 				if (skipzero && page_is_zero(bufp +
 				    (i + run) * CK_PAGE))
 					break;
@@ -450,6 +500,7 @@ dump_range(struct ck_stream *s, uint32_t idx, struct ck_proc *p, int memfd,
 			*npages += run;
 			i += run;
 		}
+		ck_stream_page_advance(s, np);
 	}
 	return 0;
 }
@@ -462,7 +513,6 @@ ck_mm_write_pages(struct ck_stream *s, uint32_t idx, struct ck_proc *p,
 	struct ck_page_region reg[512];
 	const struct ck_vma *v;
 	char path[64];
-	uint8_t *bufp;
 	uint64_t at;
 	long n, k;
 	uint32_t i;
@@ -477,10 +527,6 @@ ck_mm_write_pages(struct ck_stream *s, uint32_t idx, struct ck_proc *p,
 		close(pmfd);
 		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
 		    strerror(errno));
-	}
-	if ((bufp = aligned_alloc(CK_PAGE, CK_PAGES_MAX * CK_PAGE)) == NULL) {
-		r = ck_fail(e, SS_ERR_ALLOC, "out of memory");
-		goto out;
 	}
 	for (i = 0; i < p->nvma && r == 0; i++) {
 		v = &p->vmas[i];
@@ -515,14 +561,12 @@ ck_mm_write_pages(struct ck_stream *s, uint32_t idx, struct ck_proc *p,
 			}
 			for (k = 0; k < n && r == 0; k++)
 				r = dump_range(s, idx, p, memfd, v,
-				    reg[k].start, reg[k].end, bufp, npages, e);
+				    reg[k].start, reg[k].end, npages, e);
 			if (arg.walk_end <= at)
 				break;
 			at = arg.walk_end;
 		}
 	}
- out:
-	free(bufp);
 	close(memfd);
 	close(pmfd);
 	return r;
@@ -712,6 +756,98 @@ ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 			    "at %#llx landed at %#lx", p->npid,
 			    (unsigned long long)v->start, ret);
 	}
+	uffd_open(p);
+	return 0;
+}
+
+/*
+ * Makes a userfaultfd in the new process, takes it, and registers its
+ * anonymous areas.  Failing that (an old kernel, a policy), the pages go
+ * by process_vm_writev: slower, never wrong.
+ */
+static void
+uffd_open(struct ck_proc *p)
+{
+	struct uffdio_api api;
+	struct uffdio_register reg;
+	struct ck_vma *v;
+	long tfd;
+	uint32_t i;
+	int pidfd;
+
+	if (sys(p, SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY, 0, 0, 0,
+	    0, 0, &tfd, "userfaultfd", NULL) != 0)
+		return;
+	if ((pidfd = syscall(SYS_pidfd_open, p->npid, 0)) >= 0) {
+		p->uffd = syscall(SYS_pidfd_getfd, pidfd, (int)tfd, 0);
+		close(pidfd);
+	}
+	/* Not left in the process: the restored fd table is exact. */
+	if (sys(p, SYS_close, tfd, 0, 0, 0, 0, 0, NULL, "close", NULL) != 0 ||
+	    p->uffd < 0) {
+		ck_mm_restore_uffd_close(p);
+		return;
+	}
+	memset(&api, 0, sizeof(api));
+	api.api = UFFD_API;
+	if (ioctl(p->uffd, UFFDIO_API, &api) == -1) {
+		ck_mm_restore_uffd_close(p);
+		return;
+	}
+	for (i = 0; i < p->nvma; i++) {
+		v = &p->vmas[i];
+		if (v->kind != CK_VMA_ANON)
+			continue;
+		memset(&reg, 0, sizeof(reg));
+		reg.range.start = v->start;
+		reg.range.len = v->end - v->start;
+		reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+		v->uffd = ioctl(p->uffd, UFFDIO_REGISTER, &reg) == 0;
+	}
+}
+
+void
+ck_mm_restore_uffd_close(struct ck_proc *p)
+{
+	uint32_t i;
+
+	if (p->uffd >= 0)
+		close(p->uffd);
+	p->uffd = -1;
+	for (i = 0; i < p->nvma; i++)
+		p->vmas[i].uffd = 0;
+}
+
+/* Copies len bytes into missing pages at addr of p (see above). */
+static int
+uffd_copy(struct ck_proc *p, uint64_t addr, const uint8_t *data, uint64_t len,
+    struct ckpt_err *e)
+{
+	struct uffdio_copy c;
+	uint64_t done = 0;
+
+	while (done < len) {
+		memset(&c, 0, sizeof(c));
+		c.dst = addr + done;
+		c.src = (uintptr_t)(data + done);
+		c.len = len - done;
+		c.mode = UFFDIO_COPY_MODE_DONTWAKE;
+		if (ioctl(p->uffd, UFFDIO_COPY, &c) == 0) {
+			done += c.len;
+			continue;
+		}
+		if (c.copy > 0) {
+			done += (uint64_t)c.copy;
+			continue;
+		}
+		if (errno == EAGAIN || errno == EINTR)
+			continue;
+		/* EEXIST: a page sent twice (the image is corrupt). */
+		return ck_fail(e, errno == EEXIST ? SS_ERR_CORRUPT :
+		    SS_ERR_SYSTEM, "process %d: writing pages at %#llx: %s",
+		    p->npid, (unsigned long long)(addr + done),
+		    strerror(errno));
+	}
 	return 0;
 }
 
@@ -739,6 +875,8 @@ ck_mm_restore_pages(struct ck_proc *p, uint64_t addr, const uint8_t *data,
 	    v->kind != CK_VMA_SHMEM))
 		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: pages at "
 		    "%#llx outside any mapping", (unsigned long long)addr);
+	if (v->uffd)
+		return uffd_copy(p, addr, data, end - addr, e);
 	l.iov_base = (void *)data;
 	l.iov_len = end - addr;
 	rm.iov_base = (void *)addr;

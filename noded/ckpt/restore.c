@@ -131,7 +131,7 @@ ck_read_meta(struct ck_stream *s, struct ck_image *im, struct ckpt_err *e)
 				goto out;
 			}
 			for (i = 0; i < im->nproc; i++)
-				im->procs[i].exefd = -1;
+				im->procs[i].exefd = im->procs[i].uffd = -1;
 			buf_free(b);
 			b = NULL;
 			continue;
@@ -638,6 +638,7 @@ close_maps(struct ck_image *im)
 		if (p->exefd >= 0)
 			close(p->exefd);
 		p->exefd = -1;
+		ck_mm_restore_uffd_close(p);
 		for (j = 0; j < p->nvma; j++) {
 			int fd = p->vmas[j].tfd;
 			uint32_t k, l;
@@ -707,13 +708,20 @@ release(struct ckpt_restored *rs, struct ckpt_err *e)
 
 	if (!rs->stopped)
 		return 0;
-	for (i = 0; i < im->nproc; i++)
+	for (i = 0; i < im->nproc; i++) {
+		/* Stopped at the dump: the SIGSTOP waits, pending, and stops
+		 * it as soon as it is detached, before it runs a thing. */
+		if (im->procs[i].stopped && kill(im->procs[i].npid, SIGSTOP) ==
+		    -1)
+			return ck_fail(e, SS_ERR_SYSTEM, "process %d: "
+			    "SIGSTOP: %s", im->procs[i].npid, strerror(errno));
 		for (j = 0; j < im->procs[i].nthr; j++)
 			if (ptrace(PTRACE_DETACH, im->procs[i].thr[j].ntid, NULL,
 			    NULL) == -1)
 				return ck_fail(e, SS_ERR_SYSTEM, "thread %d: "
 				    "detach: %s", im->procs[i].thr[j].ntid,
 				    strerror(errno));
+	}
 	rs->stopped = 0;
 	return 0;
 }
@@ -821,6 +829,7 @@ ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
 		if ((r = ck_mm_restore_layout(im, &im->procs[i], e)) != 0)
 			goto fail;
 	/* PAGES */
+	ck_stream_readahead(s);
 	for (;;) {
 		if ((r = ck_read_section(s, &type, &b, &idx, &addr, &np, &data,
 		    e)) != 0)
@@ -846,6 +855,8 @@ ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
 	}
 	buf_free(b);
 	b = NULL;
+	for (i = 0; i < im->nproc; i++)
+		ck_mm_restore_uffd_close(&im->procs[i]);
 	/* FINISH */
 	for (i = 0; i < im->nproc; i++) {
 		if ((r = finish(&im->procs[i], base, o->same_pid, e)) != 0)

@@ -1,15 +1,18 @@
 /*
  * task.c: the process-wide state that is not memory, files or signals:
  * ids (pid, parent, process group, session), credentials, cwd, umask,
- * rlimits, personality, no_new_privs, comm and the exe link.
+ * rlimits, personality, no_new_privs, capability sets, comm and the exe
+ * link; and whether the process was stopped (SIGSTOP) at the dump.
  *
- * Refusals made here: a seccomp filter, POSIX timers.
+ * Refusals made here (ck_task_refuse, shared by the dump and
+ * ckpt_check): a zombie, POSIX timers, a deleted program.
  *
  * Privileges (ck_task_check, before anything is created): an image never
  * restores with more privilege than the person restoring it has.  A
  * restorer who is not root must be every uid and gid of the image, have
  * the same supplementary groups, and hard rlimits above its own are
- * refused for everyone who lacks CAP_SYS_RESOURCE.  Credentials are set
+ * refused for everyone who lacks CAP_SYS_RESOURCE, as are capabilities
+ * the restorer does not have itself.  Credentials are set
  * last (ck_task_restore_creds), in every thread, after everything that
  * needs privilege; until then the new processes run as the restorer.
  */
@@ -29,6 +32,20 @@
 
 #include "ckpt-int.h"
 
+static const char *cap_names[5] = { "CapInh:", "CapPrm:", "CapEff:",
+    "CapBnd:", "CapAmb:" };
+
+/* A Cap*: line of /proc/PID/status into caps[] (in cap_names' order). */
+static void
+cap_line(const char *line, uint64_t caps[5])
+{
+	int k;
+
+	for (k = 0; k < 5; k++)
+		if (strncmp(line, cap_names[k], 7) == 0)
+			caps[k] = strtoull(line + 7, NULL, 16);
+}
+
 static int
 read_link(pid_t pid, const char *what, char **out, struct ckpt_err *e)
 {
@@ -43,6 +60,51 @@ read_link(pid_t pid, const char *what, char **out, struct ckpt_err *e)
 	if ((*out = strdup(buf)) == NULL)
 		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
 	return 0;
+}
+
+/*
+ * The rules a live process must pass, seen from /proc without stopping
+ * it: not a zombie (nor a thread group whose leader exited: its leader
+ * shows as one), no POSIX timers, its program not deleted.  *statep, if
+ * not NULL, gets its state letter (T: group-stopped).  The dump
+ * runs it on each process it meets before seizing it, ckpt_check() on
+ * each process of the tree.
+ */
+int
+ck_task_refuse(pid_t pid, char *statep, struct ckpt_err *e)
+{
+	char path[64], *data, *s, *exe;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (ck_read_file(path, &data, NULL) != 0)
+		return ck_fail(e, SS_ERR_NOT_FOUND, "process %d: %s", pid,
+		    strerror(errno));
+	s = strrchr(data, ')');
+	r = s != NULL && s[1] == ' ' && (s[2] == 'Z' || s[2] == 'X');
+	if (statep != NULL)
+		*statep = s != NULL && s[1] == ' ' ? s[2] : '?';
+	free(data);
+	if (r)
+		return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: a "
+		    "zombie or a process whose leader exited", pid);
+	snprintf(path, sizeof(path), "/proc/%d/timers", pid);
+	if (ck_read_file(path, &data, &len) == 0) {
+		free(data);
+		if (len > 0)
+			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: "
+			    "POSIX timers cannot be checkpointed", pid);
+	}
+	if ((r = read_link(pid, "exe", &exe, e)) != 0)
+		return r;
+	len = strlen(exe);
+	r = len > 10 && strcmp(exe + len - 10, " (deleted)") == 0;
+	if (r)
+		r = ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: its "
+		    "program %s was deleted", pid, exe);
+	free(exe);
+	return r;
 }
 
 int
@@ -70,12 +132,9 @@ ck_task_collect(struct ck_proc *p, struct ckpt_err *e)
 			p->no_new_privs = strtoul(line + 11, NULL, 10);
 		else if (strncmp(line, "PPid:", 5) == 0)
 			p->ppid = strtol(line + 5, NULL, 10);
-		else if (strncmp(line, "Seccomp:", 8) == 0 &&
-		    strtol(line + 8, NULL, 10) != 0) {
-			fclose(f);
-			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: "
-			    "a seccomp filter cannot be checkpointed", p->pid);
-		} else if (strncmp(line, "Groups:", 7) == 0) {
+		else if (strncmp(line, "Cap", 3) == 0)
+			cap_line(line, p->caps);
+		else if (strncmp(line, "Groups:", 7) == 0) {
 			char *tok, *save;
 
 			for (tok = strtok_r(line + 7, " \t\n", &save);
@@ -94,13 +153,6 @@ ck_task_collect(struct ck_proc *p, struct ckpt_err *e)
 		}
 	}
 	fclose(f);
-	snprintf(path, sizeof(path), "/proc/%d/timers", p->pid);
-	if (ck_read_file(path, &data, &len) == 0) {
-		free(data);
-		if (len > 0)
-			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: "
-			    "POSIX timers cannot be checkpointed", p->pid);
-	}
 	snprintf(path, sizeof(path), "/proc/%d/stat", p->pid);
 	if (ck_read_file(path, &data, NULL) != 0)
 		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
@@ -127,10 +179,6 @@ ck_task_collect(struct ck_proc *p, struct ckpt_err *e)
 	if ((r = read_link(p->pid, "cwd", &p->cwd, e)) != 0 ||
 	    (r = read_link(p->pid, "exe", &p->exe, e)) != 0)
 		return r;
-	len = strlen(p->exe);
-	if (len > 10 && strcmp(p->exe + len - 10, " (deleted)") == 0)
-		return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: its "
-		    "program %s was deleted", p->pid, p->exe);
 	for (i = 0; i < CK_NRLIMIT; i++)
 		if (prlimit(p->pid, i, NULL, &p->rlim[i]) == -1)
 			return ck_fail(e, SS_ERR_SYSTEM, "process %d: "
@@ -164,6 +212,12 @@ ck_task_encode(struct buf *b, const struct ck_proc *p)
 	    (r = buf_put_u32(b, p->personality)) != 0 ||
 	    (r = buf_put_u32(b, p->no_new_privs)) != 0 ||
 	    (r = buf_put_u32(b, p->dumpable)) != 0 ||
+	    (r = buf_put_u32(b, p->stopped)) != 0 ||
+	    (r = buf_put_u64(b, p->caps[0])) != 0 ||
+	    (r = buf_put_u64(b, p->caps[1])) != 0 ||
+	    (r = buf_put_u64(b, p->caps[2])) != 0 ||
+	    (r = buf_put_u64(b, p->caps[3])) != 0 ||
+	    (r = buf_put_u64(b, p->caps[4])) != 0 ||
 	    (r = buf_put_cstring(b, p->cwd)) != 0 ||
 	    (r = buf_put_cstring(b, p->exe)) != 0 ||
 	    (r = buf_put_cstring(b, p->comm)) != 0 ||
@@ -208,6 +262,12 @@ ck_task_decode(struct buf *b, struct ck_proc *p)
 	    (r = buf_get_u32(b, &p->personality)) != 0 ||
 	    (r = buf_get_u32(b, &p->no_new_privs)) != 0 ||
 	    (r = buf_get_u32(b, &p->dumpable)) != 0 ||
+	    (r = buf_get_u32(b, &p->stopped)) != 0 ||
+	    (r = buf_get_u64(b, &p->caps[0])) != 0 ||
+	    (r = buf_get_u64(b, &p->caps[1])) != 0 ||
+	    (r = buf_get_u64(b, &p->caps[2])) != 0 ||
+	    (r = buf_get_u64(b, &p->caps[3])) != 0 ||
+	    (r = buf_get_u64(b, &p->caps[4])) != 0 ||
 	    (r = ck_get_str(b, &p->cwd)) != 0 ||
 	    (r = ck_get_str(b, &p->exe)) != 0 ||
 	    (r = buf_get_cstring(b, 16, &comm)) != 0)
@@ -230,20 +290,36 @@ ck_task_decode(struct buf *b, struct ck_proc *p)
 	return ck_sig_decode(b, p);
 }
 
-static int
-have_cap(int cap)
+/* The restorer's own capability sets (all 0 if unreadable). */
+static void
+my_caps(uint64_t caps[5])
 {
 	char line[256];
 	FILE *f;
-	uint64_t eff = 0;
 
+	memset(caps, 0, 5 * sizeof(caps[0]));
 	if ((f = fopen("/proc/self/status", "re")) == NULL)
-		return 0;
+		return;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "CapEff:", 7) == 0)
-			eff = strtoull(line + 7, NULL, 16);
+		if (strncmp(line, "Cap", 3) == 0)
+			cap_line(line, caps);
 	fclose(f);
-	return (eff >> cap) & 1;
+}
+
+/* Capabilities can be dropped, never given (permitted, effective, bound). */
+static int
+caps_check(const struct ck_proc *p, const uint64_t mine[5],
+    struct ckpt_err *e)
+{
+	int i;
+
+	for (i = 1; i <= 3; i++)
+		if (p->caps[i] & ~mine[i])
+			return ck_fail(e, SS_ERR_PERM, "process %d: capabilities "
+			    "%#llx (%s) beyond yours", p->pid,
+			    (unsigned long long)(p->caps[i] & ~mine[i]),
+			    cap_names[i]);
+	return 0;
 }
 
 int
@@ -254,9 +330,12 @@ ck_task_check(const struct ck_image *im, struct ckpt_err *e)
 	gid_t groups[1024];
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
-	int ng, i, k, res = have_cap(24 /* CAP_SYS_RESOURCE */);
+	uint64_t mine_caps[5];
+	int ng, i, k, res, r;
 	uint32_t j, n;
 
+	my_caps(mine_caps);
+	res = (mine_caps[2] >> 24) & 1;		/* CAP_SYS_RESOURCE */
 	ng = getgroups(1024, groups);
 	for (j = 0; j < im->nproc; j++) {
 		p = &im->procs[j];
@@ -270,8 +349,11 @@ ck_task_check(const struct ck_image *im, struct ckpt_err *e)
 				    (unsigned long long)p->rlim[i].rlim_max,
 				    (unsigned long long)mine.rlim_max);
 		}
-		if (uid == 0)
+		if (uid == 0) {
+			if ((r = caps_check(p, mine_caps, e)) != 0)
+				return r;
 			continue;
+		}
 		for (i = 0; i < 3; i++)
 			if (p->uid[i] != uid || p->gid[i] != gid)
 				return ck_fail(e, SS_ERR_PERM, "process %d ran "
@@ -286,6 +368,8 @@ ck_task_check(const struct ck_image *im, struct ckpt_err *e)
 				    "group %u is not yours", p->pid,
 				    p->groups[n]);
 		}
+		if ((r = caps_check(p, mine_caps, e)) != 0)
+			return r;
 	}
 	return 0;
 }
@@ -313,10 +397,10 @@ static int
 run(struct ck_proc *p, pid_t tid, long nr, uint64_t a0, uint64_t a1,
     uint64_t a2, const char *what, struct ckpt_err *e)
 {
-	uint64_t a[3] = { a0, a1, a2 };
+	uint64_t a[5] = { a0, a1, a2, 0, 0 };
 	long ret;
 
-	if (ck_inject_new(tid, p->sys_ip, &p->thr[0].regs, nr, a, 3, &ret) !=
+	if (ck_inject_new(tid, p->sys_ip, &p->thr[0].regs, nr, a, 5, &ret) !=
 	    0)
 		return ck_fail(e, SS_ERR_SYSTEM, "thread %d: %s: %s", tid, what,
 		    strerror(errno));
@@ -328,15 +412,72 @@ run(struct ck_proc *p, pid_t tid, long nr, uint64_t a0, uint64_t a1,
 	return 0;
 }
 
+/*
+ * The capability sets of thread t, as its credentials are set: the
+ * bounding set can only shrink (what the image lacks is dropped while the
+ * thread still has CAP_SETPCAP), PR_SET_KEEPCAPS keeps the permitted set
+ * across setresuid, capset puts the three sets, and the ambient set,
+ * which needs its capabilities permitted and inheritable, comes last.
+ * Called with what(0) before setresuid, what(1) after.
+ */
+static int
+caps_restore(struct ck_proc *p, pid_t t, int after, const uint64_t mine[5],
+    struct ckpt_err *e)
+{
+	struct {
+		uint32_t version;
+		int32_t pid;
+		uint32_t d[6];	/* eff, prm, inh: low words, then high */
+	} c;
+	struct iovec l, rm;
+	int k, r;
+
+	if (!after) {
+		for (k = 0; k < 64; k++)
+			if (((mine[3] & ~p->caps[3]) >> k) & 1 &&
+			    (r = run(p, t, SYS_prctl, PR_CAPBSET_DROP, k, 0,
+			    "prctl(PR_CAPBSET_DROP)", e)) != 0)
+				return r;
+		return run(p, t, SYS_prctl, PR_SET_KEEPCAPS, 1, 0,
+		    "prctl(PR_SET_KEEPCAPS)", e);
+	}
+	memset(&c, 0, sizeof(c));
+	c.version = 0x20080522;		/* _LINUX_CAPABILITY_VERSION_3 */
+	for (k = 0; k < 2; k++) {
+		c.d[3 * k] = (uint32_t)(p->caps[2] >> (32 * k));
+		c.d[3 * k + 1] = (uint32_t)(p->caps[1] >> (32 * k));
+		c.d[3 * k + 2] = (uint32_t)(p->caps[0] >> (32 * k));
+	}
+	l.iov_base = &c;
+	l.iov_len = sizeof(c);
+	rm.iov_base = (void *)(p->scratch + 3072);
+	rm.iov_len = sizeof(c);
+	if (process_vm_writev(p->npid, &l, 1, &rm, 1, 0) != sizeof(c))
+		return ck_fail(e, SS_ERR_SYSTEM, "scratch: %s",
+		    strerror(errno));
+	if ((r = run(p, t, SYS_capset, p->scratch + 3072, p->scratch + 3080,
+	    0, "capset", e)) != 0)
+		return r;
+	for (k = 0; k < 64; k++)
+		if ((p->caps[4] >> k) & 1 && (r = run(p, t, SYS_prctl,
+		    PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, k,
+		    "prctl(PR_CAP_AMBIENT)", e)) != 0)
+			return r;
+	return run(p, t, SYS_prctl, PR_SET_KEEPCAPS, 0, 0,
+	    "prctl(PR_SET_KEEPCAPS)", e);
+}
+
 int
 ck_task_restore_creds(struct ck_proc *p, struct ckpt_err *e)
 {
 	struct iovec l, rm;
+	uint64_t mine[5];
 	uint32_t i;
 	int r;
 
 	if (geteuid() != 0)
 		return 0;	/* checked: the image has our credentials */
+	my_caps(mine);
 	if (p->ngroups > 0) {
 		l.iov_base = p->groups;
 		l.iov_len = p->ngroups * sizeof(uint32_t);
@@ -350,12 +491,14 @@ ck_task_restore_creds(struct ck_proc *p, struct ckpt_err *e)
 	for (i = 0; i < p->nthr; i++) {
 		pid_t t = p->thr[i].ntid;
 
-		if ((r = run(p, t, SYS_setgroups, p->ngroups, p->scratch + 2048,
+		if ((r = caps_restore(p, t, 0, mine, e)) != 0 ||
+		    (r = run(p, t, SYS_setgroups, p->ngroups, p->scratch + 2048,
 		    0, "setgroups", e)) != 0 ||
 		    (r = run(p, t, SYS_setresgid, p->gid[0], p->gid[1],
 		    p->gid[2], "setresgid", e)) != 0 ||
 		    (r = run(p, t, SYS_setresuid, p->uid[0], p->uid[1],
-		    p->uid[2], "setresuid", e)) != 0)
+		    p->uid[2], "setresuid", e)) != 0 ||
+		    (r = caps_restore(p, t, 1, mine, e)) != 0)
 			return r;
 	}
 	return run(p, p->thr[0].ntid, SYS_prctl, PR_SET_DUMPABLE, p->dumpable,

@@ -2,7 +2,7 @@
  * threads.c: freezing a process tree, and the threads of each process.
  *
  * Freeze: PTRACE_SEIZE and PTRACE_INTERRUPT every thread of the root, then
- * of every child found (by PPid in /proc), again and again until a round
+ * of every child found (/proc/PID/task/TID/children), again until a round
  * finds no new thread and no new child: a thread stopped in its interrupt
  * trap can no longer clone or fork, so the loop ends.  A signal being
  * delivered when we interrupt is let through (the handler runs before the
@@ -93,47 +93,92 @@ ck_wait_stop(pid_t tid, struct ckpt_err *e)
 	}
 }
 
-/* A value from /proc/PID/status, e.g. "TracerPid:"; -1 if absent. */
-static long
-status_field(pid_t pid, const char *key)
+/*
+ * The rules a live thread must pass to be dumped, read from
+ * /proc/PID/task/TID/status without touching it: no tracer already
+ * attached (we would need to be its tracer), no seccomp filter (it cannot
+ * be re-installed).  The dump checks each thread before seizing it and
+ * ckpt_check() runs the same function, so both name the same resource.
+ */
+int
+ck_thread_refuse(pid_t pid, pid_t tid, struct ckpt_err *e)
 {
 	char path[64], line[256];
 	FILE *f;
-	long v = -1;
-	size_t kl = strlen(key);
+	long tracer = 0, seccomp = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
 	if ((f = fopen(path, "re")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, key, kl) == 0) {
-			v = strtol(line + kl, NULL, 10);
-			break;
-		}
+		return ck_fail(e, SS_ERR_NOT_FOUND, "thread %d: %s", tid,
+		    strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "TracerPid:", 10) == 0)
+			tracer = strtol(line + 10, NULL, 10);
+		else if (strncmp(line, "Seccomp:", 8) == 0)
+			seccomp = strtol(line + 8, NULL, 10);
+	}
 	fclose(f);
-	return v;
+	if (tracer > 0)
+		return ck_fail(e, SS_ERR_UNSUPPORTED, "thread %d: already "
+		    "traced by process %ld", tid, tracer);
+	if (seccomp != 0)
+		return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: a seccomp "
+		    "filter cannot be checkpointed", pid);
+	return 0;
 }
 
-/* The parent of pid from /proc/PID/stat (cheaper than status); -1. */
-static long
-stat_ppid(pid_t pid)
+int
+ck_children(pid_t pid, pid_t **kidsp, uint32_t *np, struct ckpt_err *e)
 {
-	char path[64], buf[512], *s;
-	ssize_t n;
-	int fd;
+	char path[96], *data, *s, *end;
+	DIR *d;
+	struct dirent *de;
+	pid_t *kids = NULL, *nk;
+	uint32_t n = 0;
+	long v;
+	int r = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* "pid (comm) S ppid ...": comm may hold anything but ')' last. */
-	if ((s = strrchr(buf, ')')) == NULL || s[1] == '\0' || s[2] == '\0')
-		return -1;
-	return strtol(s + 4, NULL, 10);
+	*kidsp = NULL;
+	*np = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	if ((d = opendir(path)) == NULL)
+		return ck_fail(e, SS_ERR_NOT_FOUND, "process %d: %s", pid,
+		    strerror(errno));
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%ld/children", pid,
+		    strtol(de->d_name, NULL, 10));
+		/* A thread that exited meanwhile has no children. */
+		if (ck_read_file(path, &data, NULL) != 0)
+			continue;
+		for (s = data; r == 0; s = end) {
+			v = strtol(s, &end, 10);
+			if (end == s)
+				break;
+			if (n >= CK_MAX_PROCS) {
+				r = ck_fail(e, SS_ERR_TOO_LONG, "too many "
+				    "processes");
+				break;
+			}
+			if ((nk = realloc(kids, (n + 1) * sizeof(*nk))) ==
+			    NULL) {
+				r = ck_fail(e, SS_ERR_ALLOC, "out of memory");
+				break;
+			}
+			kids = nk;
+			kids[n++] = (pid_t)v;
+		}
+		free(data);
+	}
+	closedir(d);
+	if (r != 0) {
+		free(kids);
+		return r;
+	}
+	*kidsp = kids;
+	*np = n;
+	return 0;
 }
 
 static int
@@ -174,8 +219,16 @@ freeze_threads(struct ck_proc *p, int *newp, struct ckpt_err *e)
 	struct dirent *de;
 	pid_t tid;
 	struct ck_thread *nt;
+	char state;
 	int r = 0;
 
+	/* A process met for the first time: the rules that need no stop. */
+	if (p->nthr == 0) {
+		if ((r = ck_task_refuse(p->pid, &state, e)) != 0)
+			return r;
+		/* Stopped by SIGSTOP & co: restored stopped (restore.c). */
+		p->stopped = state == 'T';
+	}
 	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
 	if ((d = opendir(path)) == NULL)
 		return ck_fail(e, SS_ERR_NOT_FOUND, "process %d: %s", p->pid,
@@ -190,12 +243,8 @@ freeze_threads(struct ck_proc *p, int *newp, struct ckpt_err *e)
 			r = ck_fail(e, SS_ERR_TOO_LONG, "too many threads");
 			break;
 		}
-		if (status_field(tid, "TracerPid:") > 0) {
-			r = ck_fail(e, SS_ERR_UNSUPPORTED, "thread %d: already "
-			    "traced by process %ld", tid,
-			    status_field(tid, "TracerPid:"));
+		if ((r = ck_thread_refuse(p->pid, tid, e)) != 0)
 			break;
-		}
 		nt = realloc(p->thr, (p->nthr + 1) * sizeof(*nt));
 		if (nt == NULL) {
 			r = ck_fail(e, SS_ERR_ALLOC, "out of memory");
@@ -230,38 +279,26 @@ freeze_threads(struct ck_proc *p, int *newp, struct ckpt_err *e)
 static int
 find_children(struct ck_image *im, int *newp, struct ckpt_err *e)
 {
-	DIR *d;
-	struct dirent *de;
-	pid_t pid;
-	long ppid;
-	uint32_t i, j;
+	pid_t *kids;
+	uint32_t i, j, k, n, nproc = im->nproc;
 	int r;
 
-	if ((d = opendir("/proc")) == NULL)
-		return ck_fail(e, SS_ERR_SYSTEM, "/proc: %s", strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		pid = (pid_t)strtol(de->d_name, NULL, 10);
-		for (j = 0; j < im->nproc; j++)
-			if (im->procs[j].pid == pid)
-				break;
-		if (j < im->nproc)
-			continue;
-		if ((ppid = stat_ppid(pid)) <= 0)
-			continue;
-		for (i = 0; i < im->nproc; i++)
-			if (im->procs[i].pid == ppid)
-				break;
-		if (i == im->nproc)
-			continue;
-		if ((r = proc_add(im, pid, (int32_t)i, e)) != 0) {
-			closedir(d);
+	for (i = 0; i < nproc; i++) {
+		if ((r = ck_children(im->procs[i].pid, &kids, &n, e)) != 0)
 			return r;
+		for (k = 0; k < n && r == 0; k++) {
+			for (j = 0; j < im->nproc; j++)
+				if (im->procs[j].pid == kids[k])
+					break;
+			if (j < im->nproc)
+				continue;
+			if ((r = proc_add(im, kids[k], (int32_t)i, e)) == 0)
+				(*newp)++;
 		}
-		(*newp)++;
+		free(kids);
+		if (r != 0)
+			return r;
 	}
-	closedir(d);
 	return 0;
 }
 
@@ -278,8 +315,9 @@ ck_threads_freeze(pid_t root, struct ck_image *im, struct ckpt_err *e)
 		return r;
 	/*
 	 * Threads until no process shows a new one (all of them stopped,
-	 * none can clone), then one scan of /proc for children; again if it
-	 * found any.  A single process costs one scan.
+	 * none can clone), then the children of every process (from
+	 * /proc/PID/task/TID/children, stable once its threads are
+	 * stopped); again if there were any new ones.
 	 */
 	do {
 		do {

@@ -1,8 +1,9 @@
 /*
  * api-restore: exercises the engine's API the way noded's migration will
  * use it: restore an image (argv[1]) into a fresh PID namespace with the
- * dumped pids, left stopped, check it is stopped and has its old pid in
- * the namespace, then let it run.  Prints the restored root's pid (in our
+ * dumped pids, left stopped, check it is stopped, has its old pid in the
+ * namespace and us as its parent (the caller of ckpt_restore is the
+ * root's parent: how a job's shepherd gets it), then let it run.  Prints the restored root's pid (in our
  * namespace) on stdout, then waits for it and exits with its status.
  * Exit 2: the API misbehaved.
  */
@@ -18,9 +19,10 @@
 
 #include "noded/ckpt/ckpt.h"
 
-/* The last NSpid of /proc/PID/status (the pid inside its namespace). */
+/* The last NSpid of /proc/PID/status (the pid inside its namespace),
+ * its state letter, and its parent (as we see it). */
 static long
-ns_pid(pid_t pid, char *state)
+ns_pid(pid_t pid, char *state, long *ppid)
 {
 	char path[64], line[256], *s;
 	FILE *f;
@@ -32,6 +34,8 @@ ns_pid(pid_t pid, char *state)
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (strncmp(line, "State:", 6) == 0)
 			*state = line[7];
+		if (strncmp(line, "PPid:", 5) == 0)
+			*ppid = strtol(line + 5, NULL, 10);
 		if (strncmp(line, "NSpid:", 6) == 0 &&
 		    (s = strrchr(line, '\t')) != NULL)
 			v = strtol(s + 1, NULL, 10);
@@ -48,7 +52,7 @@ main(int argc, char **argv)
 	struct ckpt_err e;
 	char path[64], state = '?';
 	pid_t init, pid;
-	long inside;
+	long inside, ppid = -1;
 	int fd, nsfd, st;
 
 	if (argc != 3)
@@ -83,11 +87,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	pid = ckpt_restored_pid(rs);
-	inside = ns_pid(pid, &state);
+	inside = ns_pid(pid, &state, &ppid);
 	if (inside != strtol(argv[2], NULL, 10) || (state != 't' &&
-	    state != 'T')) {
+	    state != 'T') || ppid != (long)getpid()) {
 		fprintf(stderr, "api-restore: pid %ld in the namespace, state "
-		    "%c\n", inside, state);
+		    "%c, parent %ld (we are %ld)\n", inside, state, ppid,
+		    (long)getpid());
 		ckpt_restore_abort(rs);
 		kill(init, SIGKILL);
 		return 2;

@@ -1,10 +1,13 @@
 /*
  * holder: holds one resource the checkpoint engine must refuse, creates
  * argv[2].ready, then sleeps until killed.  The test checks that a dump
- * refuses, names the resource, and leaves this process running.
+ * refuses, names the resource, and leaves this process running, and that
+ * sckpt check says the same without ever stopping it.  "none" holds
+ * nothing (a process that can be dumped).
  */
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/io_uring.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,10 +19,13 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
+#include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int
@@ -76,6 +82,43 @@ main(int argc, char **argv)
 		fd = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 		if (fd == 0)
 			fd = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p);
+	} else if (strcmp(m, "none") == 0)
+		fd = 0;
+	else if (strcmp(m, "ptmx") == 0)
+		fd = open("/dev/ptmx", O_RDWR | O_NOCTTY);
+	else if (strcmp(m, "iouring") == 0) {
+		struct io_uring_params p;
+
+		memset(&p, 0, sizeof(p));
+		fd = (int)syscall(SYS_io_uring_setup, 4, &p);
+	} else if (strcmp(m, "zombie") == 0) {
+		/* A child that has exited and is never reaped. */
+		pid_t c = fork();
+
+		if (c == 0)
+			_exit(0);
+		fd = c < 0 ? -1 : 0;
+		if (c > 0) {
+			siginfo_t si;
+
+			fd = waitid(P_PID, c, &si, WEXITED | WNOWAIT);
+		}
+	} else if (strcmp(m, "traced") == 0) {
+		/* A child that traces us (and is part of the tree). */
+		pid_t me = getpid(), c;
+		int p[2];
+		char x;
+
+		if (pipe(p) == -1)
+			return 2;
+		if ((c = fork()) == 0) {
+			if (ptrace(PTRACE_SEIZE, me, NULL, NULL) == -1)
+				_exit(2);
+			(void)write(p[1], "x", 1);
+			for (;;)
+				pause();
+		}
+		fd = c < 0 || read(p[0], &x, 1) != 1 ? -1 : 0;
 	} else
 		return 2;
 	if (fd < 0) {

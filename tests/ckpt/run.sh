@@ -436,24 +436,55 @@ else
 fi
 }
 
-# Refusals: the dump refuses, names the resource, the process runs on.
+# ctxt PID: the context switches of every thread of PID so far.  A
+# process asleep in pause() has none unless something wakes it: a
+# ptrace stop, a signal.  So an unchanged count says it was never stopped.
+ctxt() {
+	cat /proc/$1/task/*/status 2>/dev/null |
+	    awk '/ctxt_switches/ { n += $2 } END { print n + 0 }'
+}
+# kill_tree PID: SIGKILL to PID and its children (by pid).
+kill_tree() {
+	local c
+	for c in $(cat /proc/$1/task/*/children 2>/dev/null); do
+		kill -9 "$c" 2>/dev/null
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+# reason FILE: an error line of sckpt without its "sckpt: VERB PID: ".
+reason() { sed 's/^sckpt: [a-z]* [0-9]*: //' "$1"; }
+
+# Refusals: sckpt check refuses first, without stopping the process;
+# then the dump refuses with the same reason, and the process runs on.
 refuse() {
-	local what=$1 word=$2
+	local what=$1 word=$2 c0
 	newdir refuse-$what
 	start "$TB/holder" "$what" "$D/f"
 	if ! wait_for test -e "$D/f.ready"; then
 		not_ok "refuses $what: holder did not start"
 		return
 	fi
+	c0=$(ctxt $P)
+	if "$SCKPT" check -t $P >"$D/check.stdout" 2>"$D/check.out"; then
+		not_ok "check refuses $what: said ok"
+	else
+		check "check refuses $what: process never stopped" \
+		    [ "$(ctxt $P)" = "$c0" ]
+	fi
 	if "$SCKPT" dump -t $P -o "$D/img" 2>"$D/dump.out"; then
 		not_ok "refuses $what: dump succeeded"
+		kill_tree $P
 		return
 	fi
 	check "refuses $what, naming it" grep -qi -- "$word" "$D/dump.out"
+	check "check refuses $what with the dump's reason" \
+	    [ -s "$D/check.out" -a "$(reason "$D/check.out")" = \
+	    "$(reason "$D/dump.out")" ]
 	check "refuses $what: process runs on untouched" \
 	    sh -c "kill -0 $P && ! grep -q '^State:.*[tT]' /proc/$P/status"
 	check "refuses $what: no image left" [ ! -e "$D/img" ]
-	kill -9 $P; wait $P 2>/dev/null
+	kill_tree $P
 }
 g_refuse() {
 refuse socket socket
@@ -462,11 +493,42 @@ refuse timerfd timerfd
 refuse signalfd signalfd
 refuse epoll eventpoll
 refuse inotify inotify
+refuse iouring io_uring
 refuse deleted deleted
 refuse sysvshm SysV
 refuse memfd deleted
+refuse ptmx ptmx
 refuse posixtimer "POSIX timer"
 refuse seccomp seccomp
+refuse zombie zombie
+refuse traced "already traced"
+
+# sckpt check says ok on what can be dumped, and stops nothing.
+newdir check-ok
+start "$TB/holder" none "$D/f"
+wait_for test -e "$D/f.ready"
+c0=$(ctxt $P)
+"$SCKPT" check -t $P >"$D/check.out" 2>"$D/check.err"; rc=$?
+check "check: ok on a process that can be dumped (exit 0)" \
+    [ $rc = 0 -a "$(cat "$D/check.out")" = ok ]
+check "check: ok without stopping it" [ "$(ctxt $P)" = "$c0" ]
+kill_tree $P
+start sh -c "\"$TB/holder\" none \"$D/g\" | cat"
+wait_for test -e "$D/g.ready"
+"$SCKPT" check -t $P >"$D/check2.out" 2>&1; rc=$?
+check "check: ok on a pipeline" [ $rc = 0 ]
+kill_tree $P
+# A refused resource deep in the tree is found, in the right process.
+start sh -c "\"$TB/holder\" socket \"$D/h\"; :"
+wait_for test -e "$D/h.ready"
+read -r kid < /proc/$P/task/$P/children
+if "$SCKPT" check -t $P 2>"$D/check.out"; then
+	not_ok "check: refuses a socket held by a child"
+else
+	check "check: refuses a socket held by a child, naming it" \
+	    grep -q "process $kid fd 3: socket:" "$D/check.out"
+fi
+kill_tree $P
 }
 
 # Damaged images are refused before any process is created.
@@ -564,6 +626,8 @@ g_api() {
 		[ -n "$NP" ] || NP=0
 		check "api: old pid inside a new PID namespace" \
 		    grep -q "^NSpid:.*[[:space:]]$old\$" /proc/$NP/status
+		check "api: the caller of ckpt_restore is the root's parent" \
+		    grep -q "^PPid:[[:space:]]*$RP\$" /proc/$NP/status
 		kill -USR2 "$NP"
 		wait "$RP"; rc=$?
 		check "api: restored stopped, then runs on when told" [ $rc = 0 ]
@@ -573,7 +637,57 @@ g_api() {
 	fi
 }
 
-for g in basic real proc samepid leave refuse damaged user api; do
+# Capability sets: a root process with a reduced set keeps exactly it.
+g_caps() {
+	newdir caps
+	setpriv --inh-caps=+net_bind_service,+kill \
+	    --bounding-set=-net_raw,-sys_time,-mknod \
+	    "$TB/counter" "$D/out" 1 </dev/null >/dev/null 2>"$D/prog.err" &
+	P=$!
+	PIDS+=("$P")
+	wait_for test -e "$D/out.ready"
+	grep ^Cap /proc/$P/status > "$D/caps.before"
+	for mode in file pipe; do
+		if ckpt $mode $P; then
+			grep ^Cap /proc/$NP/status > "$D/caps.after"
+			check "capabilities ($mode): exactly the reduced sets" \
+			    cmp -s "$D/caps.before" "$D/caps.after"
+			P=$NP
+		else
+			not_ok "capabilities ($mode): dump and restore"
+		fi
+	done
+	kill -USR2 "$P"
+	wait "$RP"; rc=$?
+	check "capabilities: process runs on" [ $rc = 0 ]
+}
+
+# A process stopped by SIGSTOP at the dump is restored stopped.
+stopped() { grep -q '^State:.*T (stopped)' /proc/$1/status; }
+g_stopped() {
+	for mode in file pipe; do
+		newdir stopped-$mode
+		start "$TB/counter" "$D/out" 1
+		wait_for test -e "$D/out.ready"
+		kill -STOP $P
+		wait_for stopped $P
+		if ckpt $mode $P; then
+			check "SIGSTOPped ($mode): restored stopped" \
+			    wait_for stopped $NP
+			c=$(wc -l < "$D/out")
+			kill -CONT $NP
+			wait_for lines_over "$D/out" $((c + 1))
+			kill -USR2 "$NP"
+			wait "$RP"; rc=$?
+			check "SIGSTOPped ($mode): runs on after SIGCONT" \
+			    [ $rc = 0 ]
+		else
+			not_ok "SIGSTOPped ($mode): dump and restore"
+		fi
+	done
+}
+
+for g in basic real proc samepid leave refuse damaged user api caps stopped; do
 	want $g && g_$g
 done
 

@@ -29,8 +29,10 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +97,11 @@ relay_migrate(const struct req *r, unsigned node, uint64_t gpid,
 	if (peer_call(peer, r, m, relay_reply, rc) != 0) {
 		free(rc);
 		req_error(r, SS_ERR_DOWN, "%s is down", peer->name);
+		return;
 	}
+	/* A move takes as long as its image: no call timeout, only the
+	 * peer's going down ends the wait. */
+	TAILQ_LAST(&peer->calls, callq)->deadline_ms = INT64_MAX;
 }
 
 /* Tells the home of rj how its move goes (locally when it is us). */
@@ -313,7 +319,7 @@ mig_failed(struct rjob *rj, int code, const char *why)
 		req_error(&rj->mig_req, code, "%s", why);
 	rj->mig_reply = 0;
 	rj->moving = 0;
-	rj->placed_ms = now_ms();	/* no retry at once (balancing) */
+	rj->mig_fail_ms = now_ms();	/* no retry at once (balancing) */
 	tell_home(rj->home, rj->gpid, MOVED_FAILED, g.id, 0, 0);
 }
 
@@ -693,10 +699,19 @@ rpc_migrate_query(const struct req *r, struct buf *p)
 	}
 	if (strcmp(dm.phase, "killed") == 0 || strcmp(dm.phase, "done") == 0)
 		killed = 1;
-	else if (strcmp(dm.phase, "begin") == 0)
+	else if (strcmp(dm.phase, "begin") == 0) {
 		/* Decided now, for good: a later READY is refused. */
 		dir_migration_finish(g.dir, dm.id, "aborted", 0, "the target "
 		    "lost the mover", now_s());
+		/* A mover that lost us left the original stopped: it runs
+		 * on (a live mover still holds it frozen and is refused). */
+		if ((rj = rjob_by_gpid(gpid)) != NULL && !rj->moving &&
+		    !rj->exited && rj->restoring == RESTORING_NO) {
+			log_info("job %llu: its move was called off: it runs "
+			    "on here", (unsigned long long)gpid);
+			rjob_signal(rj, SIGCONT);
+		}
+	}
 	dir_migration_clear(&dm);
 	/* A killed original still here (noded restarted mid-move) goes. */
 	if (killed && (rj = rjob_by_gpid(gpid)) != NULL && !rj->exited &&
@@ -838,15 +853,15 @@ balance_candidate(int64_t now, int want_cpu)
 		if (rj->dead || !rj->have_info || rj->exited || rj->moving ||
 		    rj->moved || rj->restoring != RESTORING_NO)
 			continue;
-		if (now - rj->placed_ms < MIG_AGAIN_MS)
-			continue;	/* moved or tried lately */
+		if (now - rj->mig_fail_ms < MIG_AGAIN_MS)
+			continue;	/* tried lately, and failed */
 		if (!want_cpu) {
 			best = rj;	/* drain: any job */
 			break;
 		}
-		if ((rj->flags & SPAWN_PINNED) ||
-		    now_s() - rj->started < MIG_MIN_AGE_S)
-			continue;
+		if ((rj->flags & SPAWN_PINNED) || now - rj->placed_ms <
+		    MIG_AGAIN_MS || now_s() - rj->started < MIG_MIN_AGE_S)
+			continue;	/* pinned, moved lately, or too young */
 		t = cpu_ticks((pid_t)rj->info.pid);
 		if (rj->cpu_seen_ms != 0 && hz > 0 && (t - rj->cpu_ticks) *
 		    1000 / (uint64_t)hz * 2 >= (uint64_t)(now -
@@ -882,7 +897,7 @@ mig_tick(void)
 		    mig_start(NULL, rj, 0, why, sizeof(why)) != 0) {
 			log_warn("drain: job %llu cannot move: %s",
 			    (unsigned long long)rj->gpid, why);
-			rj->placed_ms = now;	/* try the others first */
+			rj->mig_fail_ms = now;	/* try the others first */
 		}
 		return;
 	}
@@ -914,6 +929,6 @@ mig_tick(void)
 	if (mig_start(NULL, rj, dst, why, sizeof(why)) != 0) {
 		log_info("balancing: job %llu cannot move: %s",
 		    (unsigned long long)rj->gpid, why);
-		rj->placed_ms = now;
+		rj->mig_fail_ms = now;
 	}
 }

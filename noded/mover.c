@@ -33,10 +33,11 @@
  * source's noded (MSG_MIGRATE_QUERY) until it answers, and the restarted
  * noded settles the original by the same record (smigrate(1), FAULTS).
  *
- * Test points (environment, inherited from noded): SSHELL_TEST_MOVER_CUT=N
- * cuts the SSH connection after N image bytes; SSHELL_TEST_MOVER_HOLD=PATH
- * creates PATH once the target said ready and waits until it is removed
- * before telling noded.
+ * Test points, for the fault tests: with SSHELL_TEST_MOVER_DIR=DIR in
+ * noded's environment, a file DIR/cut holding N cuts the SSH connection
+ * after N image bytes, and while DIR/hold exists the mover, once the
+ * target said ready, creates DIR/held and waits for hold to go before it
+ * tells noded.  Without the variable, nothing of this exists.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -367,19 +368,36 @@ stdin_give_back(struct mover *m)
 	buf_reset(m->stdin_taken);
 }
 
-/* Test point: wait while PATH exists (created here). */
+/* DIR/name of the test points, or NULL. */
+static const char *
+test_point(const char *name)
+{
+	static char path[4096];
+	const char *dir = getenv("SSHELL_TEST_MOVER_DIR");
+
+	if (dir == NULL || *dir == '\0' || snprintf(path, sizeof(path),
+	    "%s/%s", dir, name) >= (int)sizeof(path) || access(path, F_OK) != 0)
+		return NULL;
+	return path;
+}
+
+/* Test point: while DIR/hold exists, say DIR/held and wait. */
 static void
 hold_point(void)
 {
-	const char *path = getenv("SSHELL_TEST_MOVER_HOLD");
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	char hold[4096];
+	const char *p;
 	int fd;
 
-	if (path == NULL || *path == '\0')
+	if ((p = test_point("hold")) == NULL)
 		return;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+	snprintf(hold, sizeof(hold), "%s", p);
+	snprintf(hold + strlen(hold) - 4, 5, "held");
+	if ((fd = open(hold, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
 		close(fd);
-	while (access(path, F_OK) == 0)
+	snprintf(hold + strlen(hold) - 4, 5, "hold");
+	while (access(hold, F_OK) == 0)
 		nanosleep(&ts, NULL);
 }
 
@@ -449,6 +467,7 @@ decide(void *arg)
 		return 0;
 	}
 	buf_free(payload);
+	m->decided = 1;
 	return 1;
 }
 
@@ -611,8 +630,16 @@ main(int argc, char **argv)
 		log_err_r(r, "no move spec from noded");
 		return 1;
 	}
-	if ((cut = getenv("SSHELL_TEST_MOVER_CUT")) != NULL)
-		m->cut_at = strtoull(cut, NULL, 10);
+	if ((cut = test_point("cut")) != NULL) {
+		FILE *f = fopen(cut, "re");
+
+		if (f != NULL) {
+			if (fscanf(f, "%llu", (unsigned long long *)&m->cut_at)
+			    != 1)
+				m->cut_at = 0;
+			fclose(f);
+		}
+	}
 	/* 1. Can it move at all?  Nothing is frozen for this. */
 	if ((r = ckpt_check((pid_t)m->spec.pid, &ce)) != 0) {
 		fail(m, "%s", ce.msg);
@@ -652,9 +679,10 @@ main(int argc, char **argv)
 		pthread_join(m->pump, NULL);
 		m->pump_started = 0;
 	}
-	if (r != 0) {
+	if (r != 0 || (!m->decided && !m->noded_gone)) {
 		/* decide() said 0, or the dump failed: the original runs. */
-		fail(m, "%s", ce.msg);
+		if (r != 0)
+			fail(m, "%s", ce.msg);
 		if (m->ready)
 			abort_target(m);
 		goto fail;

@@ -199,6 +199,7 @@ struct rjob {
 	uint32_t	 rows, cols;	/* terminal size, for a move */
 	char		*term;
 	int64_t		 placed_ms;	/* started or moved here (balancing) */
+	int64_t		 mig_fail_ms;	/* a move of it failed then */
 	uint64_t	 cpu_ticks;	/* leader's CPU time at cpu_seen_ms */
 	int64_t		 cpu_seen_ms;
 	/* Migration, as the source (migrate.c). */

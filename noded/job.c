@@ -197,6 +197,62 @@ job_spare(void)
 }
 
 /*
+ * What starting any shepherd takes: spec (gpid, uid, gid, user and req
+ * filled in by the caller; the paths here) goes to the spare shepherd or
+ * a new one, and a new rjob gets the control connection.  *spec_wp is the
+ * spec pipe, which the caller closes, or keeps to send a restore's image
+ * on.  If the shepherd died, its socket says so and the job ends as lost.
+ */
+static int
+shep_begin(struct shep_spec *spec, unsigned home, struct rjob **rjp,
+    int *spec_wp)
+{
+	struct rjob *rj;
+	struct buf *m = NULL;
+	char sock[4200], cg[4300];
+	int spec_w = -1, ctl = -1, rc;
+
+	sock_path(spec->gpid, sock, sizeof(sock));
+	cg[0] = '\0';
+	if (g.cgroot[0] != '\0')
+		snprintf(cg, sizeof(cg), "%s/%llu", g.cgroot,
+		    (unsigned long long)spec->gpid);
+	spec->newpid = g.root;
+	spec->sock = sock;
+	spec->cgroup = cg;
+	if ((m = proto_msg_new(MSG_SHEP_SPEC)) == NULL ||
+	    shep_spec_put(m, spec) != 0 || proto_msg_finish(m) != 0) {
+		buf_free(m);
+		return SS_ERR_ALLOC;
+	}
+	if ((rj = rjob_alloc(spec->gpid, home)) == NULL) {
+		buf_free(m);
+		return SS_ERR_ALLOC;
+	}
+	if (spare_spec != -1) {
+		spec_w = spare_spec;
+		ctl = spare_ctl;
+		spare_spec = spare_ctl = -1;
+	} else if ((rc = shep_launch(&spec_w, &ctl)) != 0) {
+		log_err_r(rc, "job %llu: cannot start its shepherd",
+		    (unsigned long long)spec->gpid);
+		rj->dead = 1;
+		buf_free(m);
+		return rc;
+	}
+	/* The spec is small next to a pipe's buffer unless the environment
+	 * is huge; the shepherd reads it at once in either case. */
+	if ((rc = proto_write_all(spec_w, m)) != 0)
+		log_warn_r(rc, "job %llu: spec", (unsigned long long)spec->gpid);
+	buf_free(m);
+	rj->shep_fd = ctl;
+	set_nonblock(rj->shep_fd);
+	*rjp = rj;
+	*spec_wp = spec_w;
+	return 0;
+}
+
+/*
  * Starts a shepherd for gpid.  The SPAWNED reply to r (if r is not NULL)
  * goes out when the shepherd has reported the job's pid.
  */
@@ -207,58 +263,18 @@ job_start(const struct req *r, uint64_t gpid, unsigned home,
 {
 	struct shep_spec spec;
 	struct rjob *rj;
-	struct buf *m = NULL;
-	char sock[4200], cg[4300];
-	int spec_w = -1, ctl = -1, rc;
+	int spec_w, rc;
 
 	*rjp = NULL;
 	memset(&spec, 0, sizeof(spec));
-	sock_path(gpid, sock, sizeof(sock));
-	cg[0] = '\0';
-	if (g.cgroot[0] != '\0')
-		snprintf(cg, sizeof(cg), "%s/%llu", g.cgroot,
-		    (unsigned long long)gpid);
 	spec.gpid = gpid;
 	spec.uid = uid;
 	spec.gid = gid;
 	spec.user = (char *)user;
-	spec.newpid = g.root;
-	spec.sock = sock;
-	spec.cgroup = cg;
 	spec.req = *sp;
-	if ((m = proto_msg_new(MSG_SHEP_SPEC)) == NULL ||
-	    shep_spec_put(m, &spec) != 0 || proto_msg_finish(m) != 0) {
-		buf_free(m);
-		return SS_ERR_ALLOC;
-	}
-	if ((rj = rjob_alloc(gpid, home)) == NULL) {
-		buf_free(m);
-		return SS_ERR_ALLOC;
-	}
-	if (spare_spec != -1) {
-		spec_w = spare_spec;
-		ctl = spare_ctl;
-		spare_spec = spare_ctl = -1;
-	} else if ((rc = shep_launch(&spec_w, &ctl)) != 0) {
-		log_err_r(rc, "job %llu: cannot start its shepherd",
-		    (unsigned long long)gpid);
-		TAILQ_REMOVE(&g.rjobs, rj, entry);
-		buf_free(rj->shep_in);
-		buf_free(rj->stdin_q);
-		buf_free(rj->chq);
-		free(rj);
-		buf_free(m);
+	if ((rc = shep_begin(&spec, home, &rj, &spec_w)) != 0)
 		return rc;
-	}
-	/* The spec is small next to a pipe's buffer unless the environment
-	 * is huge; the shepherd reads it at once in either case.  If the
-	 * shepherd died, its socket says so and the job ends as lost. */
-	if ((rc = proto_write_all(spec_w, m)) != 0)
-		log_warn_r(rc, "job %llu: spec", (unsigned long long)gpid);
 	close(spec_w);
-	buf_free(m);
-	rj->shep_fd = ctl;
-	set_nonblock(rj->shep_fd);
 	rj->uid = uid;
 	rj->gid = gid;
 	rj->user = strdup(user);
@@ -291,24 +307,15 @@ job_restore_start(const struct move_req *mr, struct rjob **rjp)
 {
 	struct shep_spec spec;
 	struct rjob *rj;
-	struct buf *m = NULL;
-	char sock[4200], cg[4300], *argv[2] = { mr->cmd, NULL };
-	int spec_w = -1, ctl = -1, rc;
+	char *argv[2] = { mr->cmd, NULL };
+	int spec_w, rc;
 
 	*rjp = NULL;
 	memset(&spec, 0, sizeof(spec));
-	sock_path(mr->gpid, sock, sizeof(sock));
-	cg[0] = '\0';
-	if (g.cgroot[0] != '\0')
-		snprintf(cg, sizeof(cg), "%s/%llu", g.cgroot,
-		    (unsigned long long)mr->gpid);
 	spec.gpid = mr->gpid;
 	spec.uid = mr->uid;
 	spec.gid = mr->gid;
 	spec.user = mr->user;
-	spec.newpid = g.root;
-	spec.sock = sock;
-	spec.cgroup = cg;
 	spec.req.flags = mr->flags;
 	spec.req.node = spec.req.name = spec.req.log = spec.req.cmd = "";
 	spec.req.cwd = "/";
@@ -320,37 +327,16 @@ job_restore_start(const struct move_req *mr, struct rjob **rjp)
 	spec.restore = 1;
 	spec.tty_mode_len = mr->tty_mode_len;
 	memcpy(spec.tty_mode, mr->tty_mode, sizeof(spec.tty_mode));
-	if ((m = proto_msg_new(MSG_SHEP_SPEC)) == NULL ||
-	    shep_spec_put(m, &spec) != 0 || proto_msg_finish(m) != 0) {
-		buf_free(m);
-		return SS_ERR_ALLOC;
-	}
-	if ((rj = rjob_alloc(mr->gpid, mr->home)) == NULL ||
-	    (rj->img_q = buf_new(64u * 1024 * 1024)) == NULL) {
-		if (rj != NULL)
-			rj->dead = 1;
-		buf_free(m);
-		return SS_ERR_ALLOC;
-	}
-	if ((rc = shep_launch(&spec_w, &ctl)) != 0) {
-		rj->dead = 1;
-		buf_free(m);
+	if ((rc = shep_begin(&spec, mr->home, &rj, &spec_w)) != 0)
 		return rc;
-	}
-	/* The spec is small: it goes into the empty pipe at once. */
-	rc = proto_write_all(spec_w, m);
-	buf_free(m);
-	if (rc != 0) {
+	if ((rj->img_q = buf_new(64u * 1024 * 1024)) == NULL) {
 		close(spec_w);
-		close(ctl);
-		rj->dead = 1;
-		return rc;
+		rjob_discard(rj);
+		return SS_ERR_ALLOC;
 	}
 	(void)fcntl(spec_w, F_SETPIPE_SZ, 1024 * 1024);
 	rj->img_fd = spec_w;
 	set_nonblock(rj->img_fd);
-	rj->shep_fd = ctl;
-	set_nonblock(rj->shep_fd);
 	rj->restoring = RESTORING_IMAGE;
 	rj->uid = mr->uid;
 	rj->gid = mr->gid;

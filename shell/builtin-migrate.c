@@ -37,53 +37,9 @@
 /* How often we look whether smigrate has ended, between jobs' frames. */
 #define POLL_MS		20
 
-static pid_t	spawn_tool(char **args, int out_fd);
 static int	drain_out(int fd, char *out, size_t *len);
 static void	note_new_node(const char *line);
 static int	migrate_exec(int argc, char **argv);
-
-/* Forks and execs smigrate with stdout on out_fd; -1 if fork failed. */
-static pid_t
-spawn_tool(char **args, int out_fd)
-{
-	char path[PATH_MAX];
-	int w, viapath = 1;
-	pid_t pid;
-
-	if (sh.self != NULL) {
-		w = snprintf(path, sizeof(path), "%s/%s", sh.self, TOOL);
-		if (w > 0 && (size_t)w < sizeof(path) &&
-		    access(path, X_OK) == 0)
-			viapath = 0;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == -1) {
-		fprintf(stderr, "sshell: fork: %s\n", strerror(errno));
-		return -1;
-	}
-	if (pid != 0)
-		return pid;
-	signal(SIGINT, SIG_DFL);
-	signal(SIGQUIT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGTSTP, SIG_DFL);
-	signal(SIGTTIN, SIG_DFL);
-	signal(SIGTTOU, SIG_DFL);
-	if (dup2(out_fd, STDOUT_FILENO) == -1) {
-		fprintf(stderr, "sshell: dup2: %s\n", strerror(errno));
-		_exit(126);
-	}
-	args[0] = (char *)TOOL;
-	if (viapath)
-		execvp(TOOL, args);
-	else
-		execv(path, args);
-	fprintf(stderr, "sshell: %s: %s\n", TOOL, strerror(errno));
-	_exit(errno == ENOENT ? 127 : 126);
-}
 
 /*
  * Reads what the non-blocking fd has into out[OUT_MAX] at *len; bytes
@@ -162,7 +118,7 @@ migrate_exec(int argc, char **argv)
 		fprintf(stderr, "sshell: pipe: %s\n", strerror(errno));
 		goto free_args;
 	}
-	pid = spawn_tool(args, fds[1]);
+	pid = sh_spawn_tool(TOOL, args, fds[1]);
 	if (close(fds[1]) == -1 && pid != -1)
 		fprintf(stderr, "sshell: close: %s\n", strerror(errno));
 	if (pid == -1)

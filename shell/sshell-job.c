@@ -789,64 +789,65 @@ tool_path(const char *tool, char *buf, size_t len)
 	return w > 0 && (size_t)w < len ? 1 : -1;
 }
 
-int
-sh_tool_exists(const char *tool)
+/*
+ * Forks and execs tool (beside us, else on PATH) with args (args[0] is set
+ * here), stdout on out_fd unless it is -1, and the signals we catch back
+ * to their defaults.  The child's pid, or -1 if fork failed.
+ */
+pid_t
+sh_spawn_tool(const char *tool, char **args, int out_fd)
 {
-	char path[PATH_MAX], *dirs, *dir, *save;
-	const char *env;
-	int r;
+	char path[PATH_MAX];
+	int viapath;
+	pid_t pid;
 
-	if ((r = tool_path(tool, path, sizeof(path))) <= 0)
-		return r == 0;
-	if ((env = getenv("PATH")) == NULL)
-		return 0;
-	dirs = xstrdup(env);
-	r = 0;
-	for (dir = strtok_r(dirs, ":", &save); dir != NULL && !r;
-	    dir = strtok_r(NULL, ":", &save)) {
-		snprintf(path, sizeof(path), "%s/%s", *dir ? dir : ".", tool);
-		r = access(path, X_OK) == 0;
+	if ((viapath = tool_path(tool, path, sizeof(path))) < 0) {
+		fprintf(stderr, "sshell: %s: path too long\n", tool);
+		return -1;
 	}
-	free(dirs);
-	return r;
+	args[0] = (char *)tool;
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "sshell: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid != 0)
+		return pid;
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGTSTP, SIG_DFL);
+	signal(SIGTTIN, SIG_DFL);
+	signal(SIGTTOU, SIG_DFL);
+	if (out_fd != -1 && dup2(out_fd, STDOUT_FILENO) == -1) {
+		fprintf(stderr, "sshell: dup2: %s\n", strerror(errno));
+		_exit(126);
+	}
+	if (viapath)
+		execvp(tool, args);
+	else
+		execv(path, args);
+	fprintf(stderr, "sshell: %s: %s\n", tool, strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
 }
 
 int
 sh_run_tool(const char *tool, int argc, char **argv)
 {
-	char path[PATH_MAX];
 	char **args;
-	int status, i, viapath;
+	int status, i;
 	pid_t pid;
 
-	if ((viapath = tool_path(tool, path, sizeof(path))) < 0)
-		return 127;
 	args = xcalloc((size_t)argc + 1, sizeof(*args));
-	args[0] = (char *)tool;
 	for (i = 1; i < argc; i++)
 		args[i] = argv[i];
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == -1) {
-		fprintf(stderr, "sshell: fork: %s\n", strerror(errno));
-		free(args);
-		return 1;
-	}
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGQUIT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGTSTP, SIG_DFL);
-		if (viapath)
-			execvp(tool, args);
-		else
-			execv(path, args);
-		fprintf(stderr, "sshell: %s: %s\n", tool, strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
-	}
+	pid = sh_spawn_tool(tool, args, -1);
 	free(args);
+	if (pid == -1)
+		return 1;
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
 			return 1;

@@ -32,6 +32,7 @@
 #define SSHELL_SSHELL_H
 
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -285,7 +286,7 @@ void	sh_signals_init(void);
 const char *sh_lookup(const char *name, void *arg);
 int	sh_is_function(const char *name, void *arg);
 int	sh_run_tool(const char *tool, int argc, char **argv);
-int	sh_tool_exists(const char *tool);
+pid_t	sh_spawn_tool(const char *tool, char **args, int out_fd);
 /* Replaces %N in argv[1..] by the job's GPID (new strings); -1 if bad. */
 int	sh_job_args(const char *prog, int argc, char **argv, char ***outp);
 

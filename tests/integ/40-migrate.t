@@ -28,6 +28,22 @@ count_lines() { grep -vc '^usr1$' "$1" 2>/dev/null || true; }
 grows() { local n; n=$(count_lines "$1"); ((n >= $2)); }
 node_of() { sps_field n1 "$1" node; }
 usr1s() { grep -c '^usr1$' "$1" 2>/dev/null || true; }
+job_runs() { # GPID: it runs (not stopped, moving or ended)
+	local st
+	st=$(sps_field n1 "$1" state)
+	[[ $st == [RSD] ]]
+}
+node_state() { on n1 snodes 2>/dev/null | grep -q "^[0-9]* *$1 .* $2 "; }
+none_on() { # NODE GPID...: none of the jobs runs on NODE
+	local n=$1
+	shift
+	! on n1 sps --no-headers -o node "$@" | grep -qx "$n *"
+}
+all_live() { # GPID...: every one of them runs (no done, lost)
+	local st
+	st=$(on n1 sps -a --no-headers -o state "$@")
+	[[ -n $st ]] && ! grep -qE 'done|lost' <<<"$st"
+}
 
 # --- the counter, from sshell on n1 ---------------------------------------
 
@@ -117,12 +133,12 @@ isnt "$RC" 0 "a draining target: refused"
 like "$ERR" "n3 is draining" "... saying so"
 run on n1 snodes undrain n3
 run lc kill n3
-wait_for 20 sh -c "on n1 snodes | grep -q 'n3 .*down'"
+wait_for 20 node_state n3 down
 run on n1 smigrate "$G3" n3
 isnt "$RC" 0 "a target that is down: refused"
 like "$ERR" "n3 is down" "... saying so"
 run lc start n3
-wait_for 30 sh -c "on n1 snodes | grep -q 'n3 .*up'"
+wait_for 30 node_state n3 up
 G4=$(on n1 ssubmit -n n2 -- perl -MIO::Socket -e '$s = IO::Socket::INET->new(Listen => 1, LocalPort => 0) or die; sleep 300')
 wait_for 20 job_state_is n1 "$G4" S
 run on n1 smigrate "$G4" n3
@@ -137,9 +153,9 @@ G5=$(on n1 ssubmit -n n2 -- sleep 300)
 wait_for 20 job_state_is n1 "$G5" S
 run on n1 snodes drain n2
 is "$RC" 0 "snodes drain n2"
-check "drain empties n2" wait_for 60 sh -c "[ \"\$(on n1 sps --no-headers -o node $G3 $G5 | grep -c n2)\" = 0 ]"
+check "drain empties n2" wait_for 60 none_on n2 "$G3" "$G5"
 T_TODO="to be checked: the drained jobs' state after the move"
-check "the drained jobs still run" sh -c "on n1 sps --no-headers -o state $G3 $G5 | grep -qv -e done -e lost"
+check "the drained jobs still run" all_live "$G3" "$G5"
 T_TODO=
 run on n1 snodes undrain n2
 on n1 skill -KILL "$G3" "$G5" >/dev/null 2>&1
@@ -194,7 +210,7 @@ on n1 skill -USR1 "$G7" >/dev/null 2>&1
 check "... its memory whole" wait_for 30 grep -q '^ok' "$LOG7"
 is "$(copies "memhog 384M")" 1 "... exactly one copy"
 run lc start n2
-wait_for 30 sh -c "on n1 snodes | grep -q 'n2 .*up'"
+wait_for 30 node_state n2 up
 on n1 skill -KILL "$G7" >/dev/null 2>&1
 
 T_TODO="the source noded killed after ready: not settled yet"
@@ -206,9 +222,8 @@ run lc kill n1
 rm -f "$MV/hold"
 wait "$SM"
 run lc start n1
-wait_for 30 sh -c "on n1 snodes | grep -q 'n2 .*up'"
-check "source killed after ready: the job runs again" wait_for 30 sh -c \
-	"[ \"\$(on n1 sps --no-headers -o node,state $G6)\" != '' ] && ! on n1 sps --no-headers -o state $G6 | grep -q T"
+wait_for 30 node_state n2 up
+check "source killed after ready: the job runs again" wait_for 30 job_runs "$G6"
 one_live "$G6" "$(node_of "$G6")" "source killed after ready"
 rm -f "$MV/held"
 on n1 skill -KILL "$G6" >/dev/null 2>&1

@@ -315,6 +315,11 @@ mig_failed(struct rjob *rj, int code, const char *why)
 	log_info("job %llu: not moved: %s", (unsigned long long)rj->gpid,
 	    why);
 	dir_migration_finish(g.dir, rj->mig_id, "failed", 0, why, now_s());
+	/* A refused move is no broken request: the asker stays connected
+	 * (req_error closes on the malformed-message codes). */
+	if (code == SS_ERR_BAD || code == SS_ERR_PROTO ||
+	    code == SS_ERR_TOO_LONG || code == SS_ERR_VERSION)
+		code = SS_ERR_UNSUPPORTED;
 	if (rj->mig_reply)
 		req_error(&rj->mig_req, code, "%s", why);
 	rj->mig_reply = 0;
@@ -480,6 +485,7 @@ rpc_migrate(const struct req *r, struct buf *p)
 	unsigned dst = 0, home, fnode;
 	char *node = NULL, why[512];
 	struct peer *peer;
+	int rc;
 
 	if (buf_get_u64(p, &gpid) != 0 ||
 	    buf_get_cstring(p, PROTO_MAX_NAME, &node) != 0 ||
@@ -501,8 +507,8 @@ rpc_migrate(const struct req *r, struct buf *p)
 	}
 	if ((rj = rjob_by_gpid(gpid)) != NULL && !rj->exited &&
 	    rj->restoring == RESTORING_NO && !rj->moved) {
-		if (mig_start(r, rj, dst, why, sizeof(why)) != 0)
-			req_error(r, SS_ERR_PROTO, "%s", why);
+		if ((rc = mig_start(r, rj, dst, why, sizeof(why))) != 0)
+			req_error(r, rc, "%s", why);
 		goto out;
 	}
 	/* Not here: the home knows where it runs; a node it left knows

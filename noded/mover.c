@@ -67,6 +67,7 @@
 #define VERDICT_MS	120000		/* the target's restore, at most */
 #define PUMP_CHUNK	(256 * 1024)
 #define STDIN_MAX	(16u * 1024 * 1024)
+#define BUSY_TRIES	25		/* of 20 ms: a passing zombie */
 
 struct mover {
 	struct move_spec spec;
@@ -143,7 +144,7 @@ chan_write_all(ssh_channel ch, const void *p, size_t len)
 	int n;
 
 	while (len > 0) {
-		n = ssh_channel_write(ch, d, len > 32768 ? 32768 : len);
+		n = ssh_channel_write(ch, d, (uint32_t)len);
 		if (n <= 0)
 			return SS_ERR_DOWN;
 		d += n;
@@ -614,7 +615,8 @@ main(int argc, char **argv)
 	uint32_t npid = 0;
 	uint64_t nst = 0, t_run;
 	const char *cut;
-	int p[2], r;
+	struct timespec busy_wait = { 0, 20 * 1000 * 1000 };
+	int p[2], r, tries;
 
 	log_init("sshell-mover", argc > 1 && strcmp(argv[1], "-d") == 0,
 	    argc > 1 && strcmp(argv[1], "-d") == 0);
@@ -641,7 +643,10 @@ main(int argc, char **argv)
 		}
 	}
 	/* 1. Can it move at all?  Nothing is frozen for this. */
-	if ((r = ckpt_check((pid_t)m->spec.pid, &ce)) != 0) {
+	for (tries = 0; (r = ckpt_check((pid_t)m->spec.pid, &ce)) ==
+	    SS_ERR_BUSY && tries < BUSY_TRIES; tries++)
+		nanosleep(&busy_wait, NULL);
+	if (r != 0) {
 		fail(m, "%s", ce.msg);
 		goto fail;
 	}
@@ -669,8 +674,16 @@ main(int argc, char **argv)
 	o.decide = decide;
 	o.decide_arg = m;
 	memset(&st, 0, sizeof(st));
-	m->t_freeze = now_us();
-	r = ckpt_dump(&o, &st, &ce);
+	/* A child caught between its exit and its parent's wait makes the
+	 * dump say "busy" before it writes a byte: the tree runs on, and we
+	 * freeze it again a moment later. */
+	for (tries = 0;; tries++) {
+		m->t_freeze = now_us();
+		if ((r = ckpt_dump(&o, &st, &ce)) != SS_ERR_BUSY ||
+		    tries == BUSY_TRIES)
+			break;
+		nanosleep(&busy_wait, NULL);
+	}
 	if (m->pipe_w != -1) {
 		close(m->pipe_w);
 		m->pipe_w = -1;

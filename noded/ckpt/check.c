@@ -85,6 +85,18 @@ check_threads(pid_t pid, struct ckpt_err *e)
 	return r;
 }
 
+/* r, or 0 when it came from a child (not the root) that has ended. */
+static int
+vanished(const pid_t *pids, uint32_t i, int r)
+{
+	char path[64];
+
+	if (r == 0 || i == 0)
+		return r;
+	snprintf(path, sizeof(path), "/proc/%d", pids[i]);
+	return access(path, F_OK) == -1 && errno == ENOENT ? 0 : r;
+}
+
 int
 ckpt_check(pid_t pid, struct ckpt_err *e)
 {
@@ -101,14 +113,18 @@ ckpt_check(pid_t pid, struct ckpt_err *e)
 		    strerror(errno));
 	if ((r = tree_pids(pid, &pids, &n, e)) != 0)
 		return r;
-	/* In the dump's order: what the freeze sees, then memory, files. */
-	for (i = 0; i < n && r == 0; i++)
+	/* In the dump's order: what the freeze sees, then memory, files.
+	 * A child that ended meanwhile is no reason to refuse (the dump
+	 * freezes what is there). */
+	for (i = 0; i < n && r == 0; i++) {
 		if ((r = ck_task_refuse(pids[i], NULL, e)) == 0)
 			r = check_threads(pids[i], e);
+		r = vanished(pids, i, r);
+	}
 	for (i = 0; i < n && r == 0; i++)
-		r = ck_mm_check(pids[i], n > 1, e);
+		r = vanished(pids, i, ck_mm_check(pids[i], n > 1, e));
 	for (i = 0; i < n && r == 0; i++)
-		r = ck_fds_walk(pids[i], NULL, NULL, e);
+		r = vanished(pids, i, ck_fds_walk(pids[i], NULL, NULL, e));
 	free(pids);
 	return r;
 }

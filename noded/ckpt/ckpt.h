@@ -72,7 +72,8 @@ int	ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
  * the code ckpt_dump() would return, with the same reason in e (the same
  * resource named).  A 0 is no promise: the tree may change before a
  * dump, and the dump still refuses what it finds.  Migration calls it
- * before freezing a job.
+ * before freezing a job.  SS_ERR_BUSY, from either, means a passing state
+ * (a child that exited and is not reaped yet): try again a little later.
  */
 int	ckpt_check(pid_t pid, struct ckpt_err *e);
 

@@ -87,7 +87,7 @@ ck_task_refuse(pid_t pid, char *statep, struct ckpt_err *e)
 		*statep = s != NULL && s[1] == ' ' ? s[2] : '?';
 	free(data);
 	if (r)
-		return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: a "
+		return ck_fail(e, SS_ERR_BUSY, "process %d: a "
 		    "zombie or a process whose leader exited", pid);
 	snprintf(path, sizeof(path), "/proc/%d/timers", pid);
 	if (ck_read_file(path, &data, &len) == 0) {

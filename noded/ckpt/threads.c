@@ -333,7 +333,7 @@ ck_threads_freeze(pid_t root, struct ck_image *im, struct ckpt_err *e)
 	for (i = 0; i < im->nproc; i++)
 		if (im->procs[i].nthr == 0 || im->procs[i].thr[0].tid !=
 		    im->procs[i].pid)
-			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: a "
+			return ck_fail(e, SS_ERR_BUSY, "process %d: a "
 			    "zombie or a process whose leader exited",
 			    im->procs[i].pid);
 	return 0;

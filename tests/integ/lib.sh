@@ -42,13 +42,8 @@ ok() {
 	shift
 	T_N=$((T_N + 1))
 	if [[ $st == 0 ]]; then
-		printf 'ok %d - %s%s\n' "$T_N" "$*" "${T_TODO:+ # TODO $T_TODO}"
+		printf 'ok %d - %s\n' "$T_N" "$*"
 		return 0
-	fi
-	if [[ -n ${T_TODO:-} ]]; then
-		# A known gap, written down: prove reports it, CI stays green.
-		printf 'not ok %d - %s # TODO %s\n' "$T_N" "$*" "$T_TODO"
-		return 1
 	fi
 	T_FAILED=$((T_FAILED + 1))
 	printf 'not ok %d - %s\n' "$T_N" "$*"

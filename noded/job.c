@@ -765,6 +765,12 @@ rjob_signal(struct rjob *rj, int sig)
 
 	if (!rj->have_info || rj->exited)
 		return SS_ERR_NOT_FOUND;
+	/* Frozen for a move: a signal now would die with the original.  It
+	 * waits, and goes where the job ends up (migrate.c). */
+	if (rj->moving && sig > 0 && sig <= 64) {
+		rj->held_sigs |= 1ULL << (sig - 1);
+		return 0;
+	}
 	/* Never signal whatever process now has a recycled pid. */
 	if (proc_starttime((pid_t)rj->info.pid, &st) != 0 ||
 	    st != rj->info.starttime)

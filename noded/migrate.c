@@ -308,6 +308,26 @@ fail:
 	return rc;
 }
 
+/* Signals held while rj was frozen go to where it is now: here (the
+ * move failed) or the node it went to. */
+static void
+deliver_held(struct rjob *rj, unsigned node)
+{
+	uint64_t held = rj->held_sigs;
+	int sig;
+
+	rj->held_sigs = 0;
+	for (sig = 1; sig <= 64 && held != 0; sig++) {
+		if (!(held & (1ULL << (sig - 1))))
+			continue;
+		held &= ~(1ULL << (sig - 1));
+		if (node == g.id)
+			rjob_signal(rj, sig);
+		else
+			signal_send_on(rj->gpid, node, sig);
+	}
+}
+
 /* The move ended without moving (the mover said why, or died). */
 static void
 mig_failed(struct rjob *rj, int code, const char *why)
@@ -325,6 +345,7 @@ mig_failed(struct rjob *rj, int code, const char *why)
 	rj->mig_reply = 0;
 	rj->moving = 0;
 	rj->mig_fail_ms = now_ms();	/* no retry at once (balancing) */
+	deliver_held(rj, g.id);
 	tell_home(rj->home, rj->gpid, MOVED_FAILED, g.id, 0, 0);
 }
 
@@ -364,6 +385,7 @@ mig_done(struct rjob *rj, struct buf *p)
 	}
 	rj->mig_reply = 0;
 	rj->moving = 0;
+	deliver_held(rj, rj->moved_to);
 	settle_ms = now_ms() + MIG_SETTLE_MS;
 	migrate_result_clear(&res);
 }
@@ -472,6 +494,7 @@ mover_io(struct rjob *rj)
 		    node_name(rj->moved_to));
 	rj->mig_reply = 0;
 	rj->moving = 0;
+	deliver_held(rj, rj->moved_to);
 	tell_home(rj->home, rj->gpid, MOVED_DONE, rj->moved_to, 0, 0);
 }
 
@@ -845,8 +868,8 @@ cpu_ticks(pid_t pid)
 
 /*
  * A job balancing may move: unpinned, running for a while, not moved
- * lately, and busy on the CPU (its leader's CPU time grew by at least
- * half the time since the last look).
+ * lately, and busy on the CPU (its leader's CPU time grew by at least a
+ * third of the time since the last look: three such jobs share two CPUs).
  */
 static struct rjob *
 balance_candidate(int64_t now, int want_cpu)
@@ -870,7 +893,7 @@ balance_candidate(int64_t now, int want_cpu)
 			continue;	/* pinned, moved lately, or too young */
 		t = cpu_ticks((pid_t)rj->info.pid);
 		if (rj->cpu_seen_ms != 0 && hz > 0 && (t - rj->cpu_ticks) *
-		    1000 / (uint64_t)hz * 2 >= (uint64_t)(now -
+		    1000 / (uint64_t)hz * 3 >= (uint64_t)(now -
 		    rj->cpu_seen_ms) && best == NULL)
 			best = rj;
 		rj->cpu_ticks = t;

@@ -204,6 +204,7 @@ struct rjob {
 	int64_t		 cpu_seen_ms;
 	/* Migration, as the source (migrate.c). */
 	int		 moving;	/* a mover works on it: hold its input */
+	uint64_t	 held_sigs;	/* signals that came while moving */
 	int		 moved;		/* it left: its death is a move */
 	unsigned	 moved_to;
 	int		 mover_fd;	/* control connection to the mover */
@@ -362,6 +363,7 @@ void		 rpc_wait(const struct req *, struct buf *);
 void		 rpc_io(const struct req *, uint8_t, struct buf *);
 void		 rpc_list(const struct req *, struct buf *);
 void		 rpc_signal(const struct req *, struct buf *);
+void		 signal_send_on(uint64_t gpid, unsigned node, int sig);
 void		 rpc_nodes(const struct req *, struct buf *);
 void		 rpc_drain(const struct req *, struct buf *);
 void		 rpc_load(const struct req *, struct buf *);

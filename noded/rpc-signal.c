@@ -341,3 +341,34 @@ rpc_signal(const struct req *r, struct buf *p)
 	}
 	done_one(sg);
 }
+
+/*
+ * Sends signal sig on to job gpid at node, as root and with no one to
+ * answer to: a signal that came while the job was being moved away.
+ */
+void
+signal_send_on(uint64_t gpid, unsigned node, int sig)
+{
+	struct signal_req sr;
+	struct peer *p;
+	struct buf *m;
+
+	memset(&sr, 0, sizeof(sr));
+	sr.sig = (uint32_t)sig;
+	sr.flags = SIGF_LOCAL;
+	sr.at = "";
+	sr.selector = SEL_GPIDS;
+	sr.arg = "";
+	sr.ngpids = 1;
+	sr.gpids = &gpid;
+	if ((p = peer_by_id(node)) == NULL ||
+	    (m = proto_msg_new(MSG_SIGNAL)) == NULL)
+		return;
+	if (signal_req_put(m, &sr) != 0) {
+		buf_free(m);
+		return;
+	}
+	if (peer_call(p, NULL, m, NULL, NULL) != 0)
+		log_warn("job %llu: signal %d lost: %s is down",
+		    (unsigned long long)gpid, sig, p->name);
+}

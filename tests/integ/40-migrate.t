@@ -206,6 +206,21 @@ check "... its memory whole" wait_for 30 grep -q '^ok' "$LOG7"
 is "$(copies "memhog 384M")" 1 "... exactly one copy"
 run lc start n2
 wait_for 30 node_state n2 up
+
+# A signal that comes while the job is frozen for a move is not lost:
+# it reaches the job where it went.
+oks() { grep -c '^ok' "$LOG7" || true; }
+oks_ge() { (($(oks) >= $1)); }
+before=$(oks)
+on n1 smigrate "$G7" n3 >"$T_TMP/sm7.out" 2>&1 </dev/null &
+SM=$!
+check "the big job is being moved" wait_for 30 job_state_is n1 "$G7" moving
+run on n1 skill -USR1 "$G7"
+is "$RC" 0 "skill -USR1 during the move ($ERR)"
+wait "$SM"
+is "$?" 0 "the move goes through ($(cat "$T_TMP/sm7.out"))"
+is "$(node_of "$G7")" n3 "... to n3"
+check "the signal sent during the move reached it on n3" wait_for 30 oks_ge $((before + 1))
 on n1 skill -KILL "$G7" >/dev/null 2>&1
 
 touch "$MV/hold"
@@ -221,5 +236,3 @@ check "source killed after ready: the job runs again" wait_for 30 job_runs "$G6"
 one_live "$G6" "$(node_of "$G6")" "source killed after ready"
 rm -f "$MV/held"
 on n1 skill -KILL "$G6" >/dev/null 2>&1
-
-no_crash

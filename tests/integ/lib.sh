@@ -247,7 +247,8 @@ cluster_up() {
 	local n=${1:-3} c
 	T_NODES=$n
 	[[ $(id -u) == 0 ]] || { printf '1..0 # skip the integration tests need root (namespaces)\n'; T_DONE=1; exit 0; }
-	for c in noded sshell-reaper sshell-shepherd sps skill snodes ssubmit; do
+	for c in noded sshell-reaper sshell-shepherd sshell-mover sps skill snodes \
+	    ssubmit smigrate memhog; do
 		[[ -x $BIN/$c ]] || bail_out "$BIN/$c not built (make all)"
 	done
 	T_CLUSTER=1

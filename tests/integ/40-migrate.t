@@ -94,10 +94,12 @@ check "... and reaches the job on n3" wait_for 20 usr1s_ge $sent
 check "the process that took the old pid on n1 was not signalled" kill -0 "$DECOY"
 kill "$DECOY" 2>/dev/null; wait "$DECOY" 2>/dev/null
 
-run on n1 skill -TERM "$G"
-is "$RC" 0 "skill -TERM ends it"
+# Ctrl-C: a SIGINT to sshell (no terminal here) goes to the job, on n3.
+SHELL_PID=$(on n1 pgrep -f '^sshell -c @n1' | head -n 1)
+like "$SHELL_PID" '^[0-9]+$' "sshell runs on n1 (pid $SHELL_PID)"
+run on n1 kill -INT "$SHELL_PID"
 wait "$SH_PID"
-is "$?" 143 "sshell exits with the job's status (128+15)"
+is "$?" 130 "Ctrl-C to sshell ends the job on n3: sshell exits 130"
 res=$(numbers_ok "$OUT1" 20)
 is "$?" 0 "sshell saw 1, 2, 3, ... with no gap, repeat or reorder, one \$\$ ($res)"
 

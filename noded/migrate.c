@@ -587,7 +587,12 @@ rpc_restore(const struct req *r, struct buf *p)
 	else if (!g.root)
 		req_error(r, SS_ERR_UNSUPPORTED, "%s: a noded not run by root "
 		    "cannot take moving jobs", g.name);
-	else if ((rj = rjob_by_gpid(mr.gpid)) != NULL)
+	else if ((rj = rjob_by_gpid(mr.gpid)) != NULL && rj->moved)
+		/* It left here a moment ago and its last output is still on
+		 * its way home: the mover asks again. */
+		req_error(r, SS_ERR_BUSY, "job %llu is still leaving %s",
+		    (unsigned long long)mr.gpid, g.name);
+	else if (rj != NULL)
 		req_error(r, SS_ERR_EXISTS, "job %llu is on %s already",
 		    (unsigned long long)mr.gpid, g.name);
 	else if ((rc = job_restore_start(&mr, &rj)) != 0)

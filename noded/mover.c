@@ -501,20 +501,32 @@ static int
 start_target(struct mover *m)
 {
 	struct buf *f, *p = NULL;
+	struct timespec busy_wait = { 0, 20 * 1000 * 1000 };
 	char cmd[64];
+	uint32_t code;
 	uint8_t type;
-	int r;
+	int r, tries;
 
-	if ((f = proto_msg_new(MSG_RESTORE)) == NULL ||
-	    move_req_put(f, &m->spec.req) != 0) {
-		buf_free(f);
-		fail(m, "out of memory");
-		return SS_ERR_ALLOC;
-	}
-	if ((r = call(m, f, &type, &p)) != 0) {
-		fail(m, "%s did not answer: %s", m->spec.dst_name,
-		    ss_strerror(r));
-		return r;
+	for (tries = 0;; tries++) {
+		if ((f = proto_msg_new(MSG_RESTORE)) == NULL ||
+		    move_req_put(f, &m->spec.req) != 0) {
+			buf_free(f);
+			fail(m, "out of memory");
+			return SS_ERR_ALLOC;
+		}
+		if ((r = call(m, f, &type, &p)) != 0) {
+			fail(m, "%s did not answer: %s", m->spec.dst_name,
+			    ss_strerror(r));
+			return r;
+		}
+		/* Busy: the job left the target a moment ago. */
+		if (type != MSG_ERROR || tries == BUSY_TRIES * 5 ||
+		    buf_peek_u32(p, 0, &code) != 0 ||
+		    (int32_t)code != SS_ERR_BUSY)
+			break;
+		buf_free(p);
+		p = NULL;
+		nanosleep(&busy_wait, NULL);
 	}
 	if (type != MSG_OK) {
 		fail_reply(m, m->spec.dst_name, type, p);

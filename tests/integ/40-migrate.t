@@ -113,6 +113,8 @@ run on n1 smigrate "$G2" n2
 is "$RC" 0 "the pipeline moves to n2 ($ERR)"
 run on n1 smigrate "$G2" n3
 is "$RC" 0 "and on to n3 ($ERR)"
+run on n1 smigrate "$G2" n2
+is "$RC" 0 "and straight back to n2, which it has just left ($ERR)"
 check "the pipeline ends" wait_for 60 job_done n1 "$G2"
 sh -c "$PIPE" >"$T_TMP/pipe.want"
 check "its output equals an unmoved run's, byte for byte" cmp "$LOG2" "$T_TMP/pipe.want"

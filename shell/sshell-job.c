@@ -790,9 +790,9 @@ tool_path(const char *tool, char *buf, size_t len)
 }
 
 /*
- * Forks and execs tool (beside us, else on PATH) with args (args[0] is set
- * here), stdout on out_fd unless it is -1, and the signals we catch back
- * to their defaults.  The child's pid, or -1 if fork failed.
+ * Forks and execs tool (beside us, else on PATH) with args (the child sets
+ * its args[0]), stdout on out_fd unless it is -1, and the signals we catch
+ * back to their defaults.  The child's pid, or -1 if fork failed.
  */
 pid_t
 sh_spawn_tool(const char *tool, char **args, int out_fd)
@@ -805,7 +805,6 @@ sh_spawn_tool(const char *tool, char **args, int out_fd)
 		fprintf(stderr, "sshell: %s: path too long\n", tool);
 		return -1;
 	}
-	args[0] = (char *)tool;
 	fflush(stdout);
 	fflush(stderr);
 	if ((pid = fork()) == -1) {
@@ -814,6 +813,7 @@ sh_spawn_tool(const char *tool, char **args, int out_fd)
 	}
 	if (pid != 0)
 		return pid;
+	args[0] = (char *)tool;	/* the caller's args[0] stays its own */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);

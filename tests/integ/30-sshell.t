@@ -7,7 +7,7 @@
 # /bin/sh -c, a script against `sh FILE` (variables, functions, for, if,
 # a here-document, $(...), set -e), binary output and input byte for byte,
 # a crontab-like run (env -i, no terminal) of sshell -c and ssubmit
-# --unique.  Interactive, in tmux: a command and its output, history after
+# --unique (migrate: 42-migrate-io.t).  Interactive, in tmux: a command and its output, history after
 # a restart, completion of a node name, Ctrl-C, Ctrl-Z / bg / jobs / fg,
 # top.  Never a guessed sleep: every wait polls a condition.
 . "$(dirname "$0")/lib.sh"
@@ -60,14 +60,6 @@ run on n1 sshell -c 'nodes'
 like "$OUT" 'n1.*'$'\n''.*n2.*'$'\n''.*n3' "nodes runs snodes"
 run on n1 sshell -c 'ps -a -o gpid,cmd --no-headers'
 like "$OUT" 'sleep 300' "ps runs sps (which shows the killed job with -a)"
-run on n1 sshell -c 'migrate 1'
-if [[ -x $BIN/smigrate ]]; then
-	skip 2 "smigrate is built: migrate runs it"
-else
-	is "$RC" 1 "migrate without smigrate exits 1"
-	is "$ERR" $'sshell: migrate: migration is not available yet\n' \
-	    "... and says that migration is not available yet"
-fi
 
 # --- pipes, no terminal ---------------------------------------------------------
 got=$(on n1 sshell -c 'seq 3' </dev/null | wc -l)

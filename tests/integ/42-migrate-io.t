@@ -1,0 +1,87 @@
+#!/bin/bash
+# 42-migrate-io.t: a moved job keeps its channel to sshell.  Input written
+# while the job is frozen for a move (held at the mover's test point, after
+# the target said ready) arrives after the move, in order, once; a job on a
+# terminal keeps the terminal's size and mode across moves and sees a
+# resize made on its new node; sshell's migrate builtin moves its own job.
+. "$(dirname "$0")/lib.sh"
+
+MV=$T_TMP/mover
+mkdir -p "$MV"
+export SSHELL_TEST_MOVER_DIR=$MV
+cluster_up 3
+
+# --- input through pipes ------------------------------------------------------
+# Our write end (fd 7) is the job's only writer: no child of ours keeps
+# it (7>&-), so closing it is the job's EOF.
+mkfifo "$T_TMP/in"
+on n1 sshell -c '@n1 cat' <"$T_TMP/in" >"$T_TMP/cat.out" 2>&1 &
+SH=$!
+exec 7>"$T_TMP/in"
+lines() { wc -l <"$T_TMP/cat.out"; }
+lines_ge() { (($(lines) >= $1)); }
+for i in 1 2 3; do echo "line $i" >&7; done
+check "cat echoes its input" wait_for 20 lines_ge 3
+G=$(on n1 sps --no-headers -o gpid,cmd | awk '$2 == "cat" { print $1; exit }')
+like "$G" '^[0-9]+$' "its GPID: $G"
+
+touch "$MV/hold"
+on n1 smigrate "$G" n2 >"$T_TMP/sm.out" 2>&1 </dev/null 7>&- &
+SM=$!
+check "the job is frozen and the target ready" wait_for 30 test -e "$MV/held"
+for i in 4 5 6; do echo "line $i" >&7; done
+rm -f "$MV/hold"
+wait "$SM"
+is "$?" 0 "the move with input waiting goes through ($(cat "$T_TMP/sm.out"))"
+for i in 7 8; do echo "line $i" >&7; done
+check "input written during and after the move arrives" wait_for 20 lines_ge 8
+run on n1 smigrate "$G" n3
+is "$RC" 0 "and moves on to n3 ($ERR)"
+echo "line 9" >&7
+exec 7>&-
+wait "$SH"
+is "$?" 0 "EOF on its input ends it on n3, and sshell exits 0"
+seq 1 9 | sed 's/^/line /' >"$T_TMP/cat.want"
+check "it read 1 to 9, in order, each once" cmp "$T_TMP/cat.out" "$T_TMP/cat.want"
+
+# --- sshell's migrate builtin ----------------------------------------------------
+run on n1 sshell -c '@n1 sleep 300 &
+migrate %1 n2
+jobs -l
+kill %1'
+is "$RC" 0 "migrate %1 n2 in sshell ($ERR)"
+like "$OUT" '[0-9]+ n1 -> n2: [0-9.]+ MiB, total [0-9.]+ s, downtime [0-9.]+ ms' \
+	"... prints smigrate's line"
+like "$OUT" $'\n''\[1\].* n2 .*sleep 300' "... and jobs -l shows the job on n2"
+run on n1 sshell -c 'migrate 999001 n2'
+is "$RC" 1 "migrate of no such job exits 1"
+like "$ERR" 'smigrate: 999001: ' "... saying why"
+
+# --- a terminal: size and mode --------------------------------------------------------
+if ! command -v tmux >/dev/null; then
+	skip 5 "tmux is not installed"
+	exit 0
+fi
+TM="$T_TMP/tmux.sock"
+tm() { tmux -S "$TM" "$@"; }
+trap 'rc=$?; tmux -S "$TM" kill-server >/dev/null 2>&1; (exit $rc); t_exit' EXIT
+screen() { tm capture-pane -p -t t 2>/dev/null; }
+screen_has() { screen | grep -Eq -- "$1"; }
+at_prompt() { screen | grep -v '^$' | tail -n 1 | grep -Eq '^[^ ]+@[^:]+:.*[$#] ?$'; }
+mkdir -p "$T_TMP/home"
+tm new-session -d -x 100 -y 30 -s t \
+    "$LCBIN on n1 env HOME=$T_TMP/home TERM=xterm sshell"
+check "interactive sshell shows its prompt" wait_for 20 at_prompt
+# Every 0.2 s: where it runs, the terminal's size, and whether echo is off.
+tm send-keys -t t "@n1 sh -c 'stty -echo; while :; do e=on; stty -a | grep -q -- \" -echo \" && e=off; echo \"at=\$(hostname) size=\$(stty size) echo=\$e\"; sleep 0.2; done'" Enter
+check "the job reports its terminal on n1" wait_for 20 screen_has '^at=n1 size=[0-9]+ [0-9]+ echo=off$'
+SIZE=$(screen | grep -Eo '^at=n1 size=[0-9]+ [0-9]+' | tail -n 1 | sed 's/.*size=//')
+GT=$(on n1 sps --no-headers -o gpid,cmd | awk '/stty/ { print $1; exit }')
+run on n1 smigrate "$GT" n2
+is "$RC" 0 "the terminal job moves to n2 ($ERR)"
+check "on n2 it has the same size ($SIZE) and mode (echo off)" \
+	wait_for 20 screen_has "^at=n2 size=$SIZE echo=off\$"
+tm resize-window -t t -x 90 -y 24
+check "a resize reaches it on n2" wait_for 20 screen_has '^at=n2 size=2[0-9] 90 echo=off$'
+tm send-keys -t t C-c
+check "Ctrl-C ends it on n2 and the prompt comes back" wait_for 20 at_prompt

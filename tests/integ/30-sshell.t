@@ -7,9 +7,9 @@
 # /bin/sh -c, a script against `sh FILE` (variables, functions, for, if,
 # a here-document, $(...), set -e), binary output and input byte for byte,
 # a crontab-like run (env -i, no terminal) of sshell -c and ssubmit
-# --unique (migrate: 42-migrate-io.t).  Interactive, in tmux: a command and its output, history after
-# a restart, completion of a node name, Ctrl-C, Ctrl-Z / bg / jobs / fg,
-# top.  Never a guessed sleep: every wait polls a condition.
+# --unique (the migrate builtin: 42-migrate-io.t).  Interactive, in tmux:
+# a command and its output, history after a restart, completion of a node
+# name, Ctrl-C, Ctrl-Z / bg / jobs / fg, top.  Never a guessed sleep: every wait polls a condition.
 . "$(dirname "$0")/lib.sh"
 cluster_up 3
 

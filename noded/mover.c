@@ -11,9 +11,9 @@
  *   connect	its own SSH session to the target, as this node, with this
  *		node's host key (hello flag HELLO_MOVER)
  *   RESTORE	peer call: the target starts a restore shepherd for the job
- *   stream	a "restore GPID" channel; ckpt_dump() writes the image into a
- *		pipe whose other end a thread copies into the channel, while
- *		the target restores it as it arrives
+ *   stream	a "restore GPID" channel; ckpt_dump() writes the image
+ *		straight into it (its output function), while the target
+ *		restores it as it arrives
  *   decide	(the engine's decide callback, the tree still frozen) the
  *		target's verdict arrives on the channel: MSG_OK once the tree
  *		is restored, stopped.  Bytes the job had not read from its
@@ -44,7 +44,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,7 +64,6 @@
 #define CTL_FD		3
 #define SSH_TIMEOUT	10		/* s, connect and calls */
 #define VERDICT_MS	120000		/* the target's restore, at most */
-#define PUMP_CHUNK	(256 * 1024)
 #define STDIN_MAX	(16u * 1024 * 1024)
 #define BUSY_TRIES	25		/* of 20 ms: a passing zombie */
 
@@ -77,10 +75,7 @@ struct mover {
 	ssh_channel	 rch;		/* the image, and the verdict back */
 	struct buf	*tin;		/* bytes from the target's ctl */
 	uint32_t	 reqid;
-	int		 pipe_r, pipe_w;
-	pthread_t	 pump;
-	int		 pump_started;
-	int		 pump_err;	/* 0, or errno-ish of the pump */
+	int		 out_err;	/* the image did not get through */
 	uint64_t	 sent;		/* image bytes into the channel */
 	uint64_t	 cut_at;	/* test point, 0 = never */
 	struct buf	*stdin_taken;	/* the job's unread input */
@@ -265,54 +260,31 @@ hello(struct mover *m)
 	return r;
 }
 
-/* The image, from the engine's pipe into the restore channel. */
-static void *
-pump(void *arg)
+/*
+ * The engine's output function: the image, piece by piece and in order,
+ * straight into the restore channel (from the engine's writer thread; the
+ * main thread touches the session only once the image is written).
+ */
+static int
+image_out(void *arg, const void *p, size_t len)
 {
 	struct mover *m = arg;
-	uint8_t *b;
-	ssize_t n;
-	size_t len;
 
-	if ((b = malloc(PUMP_CHUNK)) == NULL) {
-		m->pump_err = ENOMEM;
-		close(m->pipe_r);
-		m->pipe_r = -1;
-		return NULL;
+	if (m->cut_at != 0 && m->sent + len >= m->cut_at) {
+		/* Test point: the connection is cut mid-image. */
+		len = m->cut_at > m->sent ? m->cut_at - m->sent : 0;
+		if (len > 0 && chan_write_all(m->rch, p, len) == 0)
+			m->sent += len;
+		shutdown(ssh_get_fd(m->s), SHUT_RDWR);
+		m->out_err = 1;
+		return -1;
 	}
-	for (;;) {
-		len = PUMP_CHUNK;
-		if (m->cut_at != 0 && m->sent + len > m->cut_at)
-			len = m->cut_at > m->sent ? m->cut_at - m->sent : 1;
-		n = read(m->pipe_r, b, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			m->pump_err = errno;
-			break;
-		}
-		if (n == 0) {
-			if (ssh_channel_send_eof(m->rch) != SSH_OK)
-				m->pump_err = EPIPE;
-			break;
-		}
-		if (chan_write_all(m->rch, b, (size_t)n) != 0) {
-			m->pump_err = EPIPE;
-			break;
-		}
-		m->sent += (uint64_t)n;
-		if (m->cut_at != 0 && m->sent >= m->cut_at) {
-			/* Test point: the connection is cut mid-image. */
-			shutdown(ssh_get_fd(m->s), SHUT_RDWR);
-			m->pump_err = ECONNRESET;
-			break;
-		}
+	if (chan_write_all(m->rch, p, len) != 0) {
+		m->out_err = 1;
+		return -1;
 	}
-	free(b);
-	/* The engine's next write fails (EPIPE) if it was not done. */
-	close(m->pipe_r);
-	m->pipe_r = -1;
-	return NULL;
+	m->sent += len;
+	return 0;
 }
 
 /* The job's stdin, if it is a pipe: fd of /proc/PID/fd/0 opened so. */
@@ -417,11 +389,7 @@ decide(void *arg)
 	uint8_t type;
 	int r;
 
-	close(m->pipe_w);
-	m->pipe_w = -1;
-	pthread_join(m->pump, NULL);
-	m->pump_started = 0;
-	if (m->pump_err != 0) {
+	if (m->out_err || ssh_channel_send_eof(m->rch) != SSH_OK) {
 		fail(m, "the connection to %s broke while sending the image",
 		    m->spec.dst_name);
 		return 0;
@@ -628,12 +596,11 @@ main(int argc, char **argv)
 	uint64_t nst = 0, t_run;
 	const char *cut;
 	struct timespec busy_wait = { 0, 20 * 1000 * 1000 };
-	int p[2], r, tries;
+	int r, tries;
 
 	log_init("sshell-mover", argc > 1 && strcmp(argv[1], "-d") == 0,
 	    argc > 1 && strcmp(argv[1], "-d") == 0);
 	memset(m, 0, sizeof(*m));
-	m->pipe_r = m->pipe_w = -1;
 	m->t_start = now_us();
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
 	    (m->ctl_in = buf_new(PROTO_MAX_FRAME + 65536)) == NULL ||
@@ -666,23 +633,11 @@ main(int argc, char **argv)
 	if ((r = connect_target(m)) != 0 || (r = start_target(m)) != 0)
 		goto fail;
 	/* 3. The image, straight into the target's restore. */
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		r = SS_ERR_SYSTEM;
-		fail(m, "pipe: %s", strerror(errno));
-		goto fail;
-	}
-	m->pipe_r = p[0];
-	m->pipe_w = p[1];
-	(void)fcntl(m->pipe_w, F_SETPIPE_SZ, 1024 * 1024);
-	if (pthread_create(&m->pump, NULL, pump, m) != 0) {
-		r = SS_ERR_SYSTEM;
-		fail(m, "thread: %s", strerror(errno));
-		goto fail;
-	}
-	m->pump_started = 1;
 	memset(&o, 0, sizeof(o));
 	o.pid = (pid_t)m->spec.pid;
-	o.out_fd = m->pipe_w;
+	o.out_fd = -1;
+	o.out_fn = image_out;
+	o.out_arg = m;
 	o.decide = decide;
 	o.decide_arg = m;
 	memset(&st, 0, sizeof(st));
@@ -695,14 +650,6 @@ main(int argc, char **argv)
 		    tries == BUSY_TRIES)
 			break;
 		nanosleep(&busy_wait, NULL);
-	}
-	if (m->pipe_w != -1) {
-		close(m->pipe_w);
-		m->pipe_w = -1;
-	}
-	if (m->pump_started) {
-		pthread_join(m->pump, NULL);
-		m->pump_started = 0;
 	}
 	if (r != 0 || (!m->decided && !m->noded_gone)) {
 		/* decide() said 0, or the dump failed: the original runs. */

@@ -205,6 +205,8 @@ int	ck_read_meta(struct ck_stream *s, struct ck_image *im,
  */
 struct ck_stream;
 struct ck_stream *ck_stream_new(int fd, int writing);
+void	ck_stream_set_out(struct ck_stream *s, int (*fn)(void *, const void *,
+	    size_t), void *arg);
 void	ck_stream_free(struct ck_stream *s);
 uint64_t ck_stream_bytes(const struct ck_stream *s);
 int	ck_write_section(struct ck_stream *s, uint32_t type, struct buf *payload,

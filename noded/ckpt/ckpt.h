@@ -38,6 +38,15 @@ struct ckpt_stats {
 struct ckpt_dump_opts {
 	pid_t		 pid;		/* root of the tree to dump */
 	int		 out_fd;	/* the image is written here, once, in order */
+	/*
+	 * Or, when not NULL, through this function (out_fd is then not
+	 * used): called in order, from one of the engine's threads, with
+	 * the whole image in pieces; it returns 0, or -1 to stop the dump
+	 * (which then fails and lets the tree run on).  For migration: the
+	 * image goes straight into an SSH channel, with no pipe between.
+	 */
+	int		(*out_fn)(void *arg, const void *p, size_t len);
+	void		*out_arg;
 	int		 leave_running;	/* 1: the tree runs on after the dump;
 					   0: it is SIGKILLed once written */
 	const char	*freezer;	/* a cgroup directory holding the tree to

@@ -142,10 +142,13 @@ ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
 			goto fail;
 	fill_header(&im);
 	/* write */
-	if ((s = ck_stream_new(o->out_fd, 1)) == NULL) {
+	if ((s = ck_stream_new(o->out_fn != NULL ? -1 : o->out_fd, 1)) ==
+	    NULL) {
 		r = ck_fail(e, SS_ERR_ALLOC, "out of memory");
 		goto fail;
 	}
+	if (o->out_fn != NULL)
+		ck_stream_set_out(s, o->out_fn, o->out_arg);
 	if ((r = ck_write_file_header(s, e)) != 0 ||
 	    (r = write_header(s, &im, e)) != 0)
 		goto fail;

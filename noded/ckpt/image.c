@@ -72,6 +72,9 @@ struct batch {
 struct ck_stream {
 	int		 fd;
 	int		 writing;
+	/* writing through the caller's function instead of fd (see ckpt.h) */
+	int		(*out_fn)(void *, const void *, size_t);
+	void		*out_arg;
 	uint64_t	 bytes;		/* moved so far */
 	uint8_t		*pages;		/* read buffer for page sections */
 	/* writing pages */
@@ -324,14 +327,33 @@ ck_stream_new(int fd, int writing)
 	return s;
 }
 
+/* Writes through the caller's function instead of a descriptor. */
+void
+ck_stream_set_out(struct ck_stream *s, int (*fn)(void *, const void *,
+    size_t), void *arg)
+{
+	s->out_fn = fn;
+	s->out_arg = arg;
+}
+
 /* Writes the whole of iov[0..n) (changing it); 0 or -1 and errno. */
 static int
-writev_all(int fd, struct iovec *iov, int n)
+writev_all(struct ck_stream *s, struct iovec *iov, int n)
 {
 	ssize_t k;
+	int i;
 
+	if (s->out_fn != NULL) {
+		for (i = 0; i < n; i++)
+			if (iov[i].iov_len > 0 && s->out_fn(s->out_arg,
+			    iov[i].iov_base, iov[i].iov_len) != 0) {
+				errno = EPIPE;
+				return -1;
+			}
+		return 0;
+	}
 	while (n > 0) {
-		k = writev(fd, iov, n > IOV_MAX ? IOV_MAX : n);
+		k = writev(s->fd, iov, n > IOV_MAX ? IOV_MAX : n);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
@@ -355,7 +377,7 @@ batch_write(struct ck_stream *s, struct batch *bt)
 {
 	int err = 0;
 
-	if (bt->nrun > 0 && writev_all(s->fd, bt->iov, 2 * bt->nrun) == -1)
+	if (bt->nrun > 0 && writev_all(s, bt->iov, 2 * bt->nrun) == -1)
 		err = errno;
 	if (s->have_thread)
 		pthread_mutex_lock(&s->mu);
@@ -516,6 +538,7 @@ ck_stream_bytes(const struct ck_stream *s)
 int
 ck_write_file_header(struct ck_stream *s, struct ckpt_err *e)
 {
+	struct iovec iov;
 	struct buf *b;
 	int r;
 
@@ -524,8 +547,11 @@ ck_write_file_header(struct ck_stream *s, struct ckpt_err *e)
 	if ((r = buf_put_u32(b, CK_MAGIC)) != 0 ||
 	    (r = buf_put_u32(b, CK_VERSION)) != 0)
 		goto out;
-	if ((r = ck_write_all(s->fd, buf_ptr(b), buf_len(b))) != 0) {
-		r = ck_fail(e, r, "writing image: %s", strerror(errno));
+	iov.iov_base = (void *)buf_ptr(b);
+	iov.iov_len = buf_len(b);
+	if (writev_all(s, &iov, 1) == -1) {
+		r = ck_fail(e, SS_ERR_SYSTEM, "writing image: %s",
+		    strerror(errno));
 		goto out;
 	}
 	s->bytes += buf_len(b);
@@ -618,7 +644,7 @@ ck_write_section(struct ck_stream *s, uint32_t type, struct buf *payload,
 	iov[0].iov_len = 12;
 	iov[1].iov_base = (void *)buf_ptr(payload);
 	iov[1].iov_len = len;
-	if (writev_all(s->fd, iov, 2) == -1)
+	if (writev_all(s, iov, 2) == -1)
 		return ck_fail(e, SS_ERR_SYSTEM, "writing image: %s",
 		    strerror(errno));
 	s->bytes += total;

@@ -194,8 +194,14 @@ vma_classify(pid_t pid, struct ck_vma *v, char shared, const char *path,
 	return 0;
 }
 
+/*
+ * The mappings of pid into p.  lenient: a mapping the dump would refuse
+ * is left out instead (restore looks only for the vdso block of a fresh
+ * process, which maps its restorer's program, deleted if that was
+ * upgraded meanwhile).
+ */
 static int
-parse_maps(pid_t pid, struct ck_proc *p, struct ckpt_err *e)
+parse_maps(pid_t pid, struct ck_proc *p, int lenient, struct ckpt_err *e)
 {
 	char path[64], *data, *line, *next, perms[8], *name;
 	unsigned long long start, end, off;
@@ -227,9 +233,10 @@ parse_maps(pid_t pid, struct ck_proc *p, struct ckpt_err *e)
 		v.prot = (perms[0] == 'r' ? PROT_READ : 0) |
 		    (perms[1] == 'w' ? PROT_WRITE : 0) |
 		    (perms[2] == 'x' ? PROT_EXEC : 0);
-		if ((r = vma_classify(pid, &v, perms[3], name, e)) < 0)
+		if ((r = vma_classify(pid, &v, perms[3], name, e)) < 0 &&
+		    !lenient)
 			break;
-		if (r == 1) {
+		if (r != 0) {
 			r = 0;
 			continue;
 		}
@@ -277,7 +284,7 @@ ck_mm_check(pid_t pid, int in_tree, struct ckpt_err *e)
 
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.pid = pid;
-	if ((r = parse_maps(pid, &tmp, e)) == 0)
+	if ((r = parse_maps(pid, &tmp, 0, e)) == 0)
 		r = ck_mm_tree_rule(&tmp, in_tree, e);
 	free_tmp(&tmp);
 	return r;
@@ -297,7 +304,7 @@ ck_mm_collect(struct ck_proc *p, struct ckpt_err *e)
 	if ((off = ck_arch_vdso_syscall_off()) < 0)
 		return ck_fail(e, SS_ERR_UNSUPPORTED, "no syscall instruction "
 		    "in the vdso");
-	if (parse_maps(p->pid, p, e) != 0)
+	if (parse_maps(p->pid, p, 0, e) != 0)
 		return SS_ERR_UNSUPPORTED;
 	for (i = 0; i < p->nvma; i++)
 		if (p->vmas[i].kind == CK_VMA_VDSO)
@@ -610,7 +617,7 @@ cur_block(pid_t pid, struct block *bl, struct ck_proc *tmp,
 
 	memset(tmp, 0, sizeof(*tmp));
 	memset(bl, 0, sizeof(*bl));
-	if ((r = parse_maps(pid, tmp, e)) != 0)
+	if ((r = parse_maps(pid, tmp, 1, e)) != 0)
 		return r;
 	for (i = 0; i < tmp->nvma; i++) {
 		int k = (int)tmp->vmas[i].kind - CK_VMA_VVAR;

@@ -197,17 +197,8 @@ if ! command -v tmux >/dev/null; then
 	skip 12 "tmux is not installed"
 	exit 0
 fi
-# A private server socket in the test's own directory, gone with it.
-TM="$T_TMP/tmux.sock"
-tm() { tmux -S "$TM" "$@"; }
-trap 'rc=$?; tmux -S "$TM" kill-server >/dev/null 2>&1; (exit $rc); t_exit' EXIT
 home=$T_TMP/home
 mkdir -p "$home"
-screen() { tm capture-pane -p -t t 2>/dev/null; }
-# screen_has ERE: the pane shows a line matching ERE.
-screen_has() { screen | grep -Eq -- "$1"; }
-# The last non-empty line is a prompt.
-at_prompt() { screen | grep -v '^$' | tail -n 1 | grep -Eq '^[^ ]+@[^:]+:.*[$#] ?$'; }
 start_sshell() {
 	tm kill-server >/dev/null 2>&1
 	tm new-session -d -x 100 -y 30 -s t \

@@ -62,12 +62,6 @@ if ! command -v tmux >/dev/null; then
 	skip 5 "tmux is not installed"
 	exit 0
 fi
-TM="$T_TMP/tmux.sock"
-tm() { tmux -S "$TM" "$@"; }
-trap 'rc=$?; tmux -S "$TM" kill-server >/dev/null 2>&1; (exit $rc); t_exit' EXIT
-screen() { tm capture-pane -p -t t 2>/dev/null; }
-screen_has() { screen | grep -Eq -- "$1"; }
-at_prompt() { screen | grep -v '^$' | tail -n 1 | grep -Eq '^[^ ]+@[^:]+:.*[$#] ?$'; }
 mkdir -p "$T_TMP/home"
 tm new-session -d -x 100 -y 30 -s t \
     "$LCBIN on n1 env HOME=$T_TMP/home TERM=xterm sshell"

@@ -203,9 +203,22 @@ no_crash() {
 	ok $bad "no noded crashed during the test"
 }
 
+# --- sshell on a terminal (tmux) ----------------------------------------------------
+
+# A private tmux server whose socket is in the test's own directory; t_exit
+# ends it.  The session is named t.
+TM=$T_TMP/tmux.sock
+tm() { tmux -S "$TM" "$@"; }
+screen() { tm capture-pane -p -t t 2>/dev/null; }
+# screen_has ERE: the pane shows a line matching ERE.
+screen_has() { screen | grep -Eq -- "$1"; }
+# The last non-empty line is a prompt.
+at_prompt() { screen | grep -v '^$' | tail -n 1 | grep -Eq '^[^ ]+@[^:]+:.*[$#] ?$'; }
+
 t_exit() {
 	local rc=$?
 	trap - EXIT
+	[[ -S $TM ]] && tmux -S "$TM" kill-server >/dev/null 2>&1
 	if ((T_CLUSTER)) && ((!T_DONE)) && [[ -d $SSHELL_LC_DIR ]]; then no_crash; fi
 	if ((T_CLUSTER)) && ((T_FAILED)) && [[ -d $SSHELL_LC_DIR ]]; then
 		local f

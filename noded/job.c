@@ -302,6 +302,8 @@ job_start(const struct req *r, uint64_t gpid, unsigned home,
  * rjob_img_io() from the mover's "restore GPID" channel.  The job is not
  * ours until COMMIT: no directory row, not listed.
  */
+#define IMG_PIPE	(4 * 1024 * 1024)
+
 int
 job_restore_start(const struct move_req *mr, struct rjob **rjp)
 {
@@ -334,7 +336,11 @@ job_restore_start(const struct move_req *mr, struct rjob **rjp)
 		rjob_discard(rj);
 		return SS_ERR_ALLOC;
 	}
-	(void)fcntl(spec_w, F_SETPIPE_SZ, 1024 * 1024);
+	/* A pipe as long as libssh's window, so that a pause of the
+	 * shepherd's does not stop the sender (root may pass
+	 * pipe-max-size; otherwise 1 MiB). */
+	if (fcntl(spec_w, F_SETPIPE_SZ, IMG_PIPE) == -1)
+		(void)fcntl(spec_w, F_SETPIPE_SZ, 1024 * 1024);
 	rj->img_fd = spec_w;
 	set_nonblock(rj->img_fd);
 	rj->restoring = RESTORING_IMAGE;
@@ -1009,13 +1015,56 @@ cc_img_job(struct chctx *cc)
 
 /* Image bytes the queue takes now (libssh keeps the rest, and so does
  * the sender, its window not growing). */
-#define IMG_Q_SOFT	(8u * 1024 * 1024)
+#define IMG_Q_SOFT	(1u * 1024 * 1024)
 
 static size_t
 img_room(const struct rjob *rj)
 {
 	return buf_len(rj->img_q) >= IMG_Q_SOFT ? 0 :
 	    IMG_Q_SOFT - buf_len(rj->img_q);
+}
+
+/*
+ * Image bytes from the mover's channel: straight into the restore
+ * shepherd's pipe while nothing waits before them, the rest into img_q
+ * (up to IMG_Q_SOFT); returns what was taken (libssh keeps the rest).
+ * A full pipe says so in g.img_stalled, and rjob_img_io() goes on when
+ * it has room.  A shepherd that stopped reading gets nothing more (its
+ * error comes on its socket).
+ */
+static uint32_t
+img_take(struct rjob *rj, const uint8_t *data, uint32_t len)
+{
+	uint32_t done = 0, rest;
+	size_t room;
+	ssize_t n;
+
+	if (rj->img_fd == -1)
+		return len;
+	while (buf_len(rj->img_q) == 0 && done < len) {
+		n = write(rj->img_fd, data + done, len - done);
+		if (n > 0) {
+			done += (uint32_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			g.img_stalled = 1;
+			break;
+		}
+		close_fd(&rj->img_fd);
+		buf_reset(rj->img_q);
+		return len;
+	}
+	rest = len - done;
+	if ((room = img_room(rj)) < rest)
+		rest = (uint32_t)room;
+	if (rest > 0 && buf_put(rj->img_q, data + done, rest) != 0)
+		rest = 0;
+	if (done + rest < len)
+		g.img_stalled = 1;
+	return done + rest;
 }
 
 static int
@@ -1067,20 +1116,14 @@ cc_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
     int is_stderr, void *ud)
 {
 	struct rjob *rj = cc_job(ud);
-	size_t room;
 
 	(void)s;
 	(void)ch;
 	(void)is_stderr;
 	if (rj != NULL)
 		rjob_stdin(rj, data, len);
-	else if ((rj = cc_img_job(ud)) != NULL) {
-		room = img_room(rj);
-		if (room < len)
-			len = (uint32_t)room;
-		if (len > 0 && buf_put(rj->img_q, data, len) != 0)
-			len = 0;
-	}
+	else if ((rj = cc_img_job(ud)) != NULL)
+		len = img_take(rj, data, len);
 	return len;
 }
 
@@ -1369,7 +1412,8 @@ rjob_restore_verdict(struct rjob *rj, int ok, const char *why)
 	} else {
 		log_warn("job %llu: restore failed: %s",
 		    (unsigned long long)rj->gpid, why);
-		m = proto_error(SS_ERR_CORRUPT, "%s: %s", g.name, why);
+		/* The mover says which node this is. */
+		m = proto_error(SS_ERR_CORRUPT, "%s", why);
 	}
 	if (rj->img_ch != NULL && m != NULL) {
 		ssh_channel_write(rj->img_ch, buf_ptr(m), buf_len(m));

@@ -180,6 +180,7 @@ loop_run(void)
 			}
 		}
 		ssh_event_dopoll(g.event, 0);
+		peer_mover_io();
 		peer_session_io();
 		hjob_tick();
 		rjob_pump();

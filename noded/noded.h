@@ -113,6 +113,8 @@ struct insess {
 	int		 dead;
 	int		 in_event;
 	int		 mover;		/* a source node's mover (migration) */
+	ssh_event	 ev;		/* a mover's session: its own event,
+					   driven by peer_mover_io() */
 	struct ssh_channel_callbacks_struct ccb;
 	struct ssh_server_callbacks_struct scb;
 };
@@ -301,6 +303,8 @@ struct noded {
 	int		 quit;
 	int		 reload;
 	int		 wrote_ssh;	/* a channel was written this round */
+	int		 img_stalled;	/* an image's pipe took less than
+					   it was given (peer_mover_io) */
 };
 
 extern struct noded g;
@@ -334,6 +338,7 @@ int		 peer_setup_from_conf(void);
 void		 peer_tick(void);
 void		 peer_handshake_done(void);
 void		 peer_session_io(void);
+void		 peer_mover_io(void);
 struct peer	*peer_by_id(unsigned id);
 struct peer	*peer_by_name(const char *name);
 int		 peer_call(struct peer *p, const struct req *who,

@@ -210,6 +210,20 @@ thread_known(const struct ck_proc *p, pid_t tid)
 	return 0;
 }
 
+/*
+ * r from a process of the tree that has gone from /proc meanwhile (a
+ * child reaped at once, its parent ignoring SIGCHLD): "busy", a passing
+ * state, so that the caller freezes again a moment later.
+ */
+static int
+proc_gone(pid_t pid, int r, struct ckpt_err *e)
+{
+	if (r != SS_ERR_NOT_FOUND || kill(pid, 0) == 0 || errno != ESRCH)
+		return r;
+	return ck_fail(e, SS_ERR_BUSY, "process %d ended while the tree was "
+	    "being frozen", pid);
+}
+
 /* Seizes the threads of p not seized yet; *newp counts them. */
 static int
 freeze_threads(struct ck_proc *p, int *newp, struct ckpt_err *e)
@@ -225,14 +239,14 @@ freeze_threads(struct ck_proc *p, int *newp, struct ckpt_err *e)
 	/* A process met for the first time: the rules that need no stop. */
 	if (p->nthr == 0) {
 		if ((r = ck_task_refuse(p->pid, &state, e)) != 0)
-			return r;
+			return proc_gone(p->pid, r, e);
 		/* Stopped by SIGSTOP & co: restored stopped (restore.c). */
 		p->stopped = state == 'T';
 	}
 	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
 	if ((d = opendir(path)) == NULL)
-		return ck_fail(e, SS_ERR_NOT_FOUND, "process %d: %s", p->pid,
-		    strerror(errno));
+		return proc_gone(p->pid, ck_fail(e, SS_ERR_NOT_FOUND,
+		    "process %d: %s", p->pid, strerror(errno)), e);
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;

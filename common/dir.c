@@ -106,6 +106,18 @@ static const char *const migrations[] = {
 	"  CHECK (role IN ('home', 'guest'));"
 	"CREATE INDEX procs_uid_name ON procs (uid, name);"
 	"CREATE INDEX procs_ended ON procs (ended);",
+
+	/*
+	 * 3: arrivals.  A job being restored here (migration, target side)
+	 * from its RESTORE until COMMIT or the end of the move, with the
+	 * request as it came, so that a noded restarted meanwhile knows the
+	 * stopped copy a shepherd of its holds.
+	 */
+	"CREATE TABLE arrivals ("
+	"  gpid INTEGER PRIMARY KEY,"
+	"  req BLOB NOT NULL,"
+	"  at INTEGER NOT NULL"
+	");",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(*migrations) ==
@@ -128,6 +140,7 @@ enum stmt {
 	S_NODE_DELETE, S_NODE_ALL,
 	S_FWD_ADD, S_FWD_LOOKUP,
 	S_MIG_BEGIN, S_MIG_PHASE, S_MIG_FINISH, S_MIG_GET, S_MIG_LAST,
+	S_ARR_PUT, S_ARR_GET, S_ARR_DELETE,
 	S_PURGE_PROCS, S_PURGE_FWD, S_PURGE_MIG,
 	S__COUNT
 };
@@ -186,6 +199,10 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_MIG_GET] = "SELECT " MIG_COLS " FROM migrations WHERE id = ?1",
 	[S_MIG_LAST] = "SELECT " MIG_COLS " FROM migrations WHERE gpid = ?1"
 	    " ORDER BY id DESC LIMIT 1",
+	[S_ARR_PUT] = "INSERT OR REPLACE INTO arrivals (gpid, req, at)"
+	    " VALUES (?1, ?2, ?3)",
+	[S_ARR_GET] = "SELECT req FROM arrivals WHERE gpid = ?1",
+	[S_ARR_DELETE] = "DELETE FROM arrivals WHERE gpid = ?1",
 	[S_PURGE_PROCS] = "DELETE FROM procs WHERE ended IS NOT NULL"
 	    " AND ended < ?1",
 	[S_PURGE_FWD] = "DELETE FROM forwards WHERE at < ?1 AND gpid NOT IN"
@@ -693,16 +710,23 @@ step_change(struct dir *d, sqlite3_stmt *st)
 	return finish(d, st, rc);
 }
 
-int
-dir_proc_delete(struct dir *d, uint64_t gpid)
+/* Runs statement s, which deletes the row of key ?1. */
+static int
+delete_key(struct dir *d, enum stmt s, int64_t key)
 {
-	sqlite3_stmt *st = d->st[S_PROC_DELETE];
+	sqlite3_stmt *st = d->st[s];
 	int rc;
 
-	BIND(sqlite3_bind_int64(st, 1, (sqlite3_int64)gpid));
+	BIND(sqlite3_bind_int64(st, 1, (sqlite3_int64)key));
 	return step_change(d, st);
  done:
 	return finish(d, st, rc);
+}
+
+int
+dir_proc_delete(struct dir *d, uint64_t gpid)
+{
+	return delete_key(d, S_PROC_DELETE, (int64_t)gpid);
 }
 
 int
@@ -1144,6 +1168,67 @@ dir_migration_clear(struct dir_migration *m)
 		return;
 	free(m->error);
 	memset(m, 0, sizeof(*m));
+}
+
+int
+dir_arrival_put(struct dir *d, uint64_t gpid, const void *req, size_t len,
+    int64_t now)
+{
+	sqlite3_stmt *st = d->st[S_ARR_PUT];
+	int rc;
+
+	if (!gpid_valid(gpid) || len == 0 || len > DIR_ARRIVAL_MAX)
+		return SS_ERR_BAD;
+	BIND(sqlite3_bind_int64(st, 1, (sqlite3_int64)gpid));
+	BIND(sqlite3_bind_blob(st, 2, req, (int)len, SQLITE_STATIC));
+	BIND(sqlite3_bind_int64(st, 3, now));
+	rc = sqlite3_step(st);
+ done:
+	return finish(d, st, rc);
+}
+
+struct blob {
+	void	*data;
+	size_t	 len;
+};
+
+static int
+fill_blob(sqlite3_stmt *st, void *out)
+{
+	struct blob *b = out;
+	const void *p = sqlite3_column_blob(st, 0);
+	int n = sqlite3_column_bytes(st, 0);
+
+	if (p == NULL || n <= 0)
+		return SS_ERR_CORRUPT;
+	if ((b->data = malloc((size_t)n)) == NULL)
+		return SS_ERR_ALLOC;
+	memcpy(b->data, p, (size_t)n);
+	b->len = (size_t)n;
+	return 0;
+}
+
+int
+dir_arrival_get(struct dir *d, uint64_t gpid, void **reqp, size_t *lenp)
+{
+	struct blob b = { NULL, 0 };
+	int r;
+
+	*reqp = NULL;
+	*lenp = 0;
+	if (!gpid_valid(gpid))
+		return SS_ERR_BAD;
+	if ((r = get_row(d, S_ARR_GET, (int64_t)gpid, fill_blob, &b)) != 0)
+		return r;
+	*reqp = b.data;
+	*lenp = b.len;
+	return 0;
+}
+
+int
+dir_arrival_delete(struct dir *d, uint64_t gpid)
+{
+	return delete_key(d, S_ARR_DELETE, (int64_t)gpid);
 }
 
 int

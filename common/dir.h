@@ -13,6 +13,7 @@
  *	procs		jobs, keyed by GPID
  *	forwards	jobs that left this node: where they went
  *	migrations	one row per attempt to move a job off or onto here
+ *	arrivals	jobs being restored here, until COMMIT (migration)
  *
  * Units: every timestamp is int64 seconds since the Epoch (UTC), except
  * migration downtime, in microseconds.  Node ids are 1-999.  GPIDs are
@@ -35,7 +36,7 @@
 #include <stdint.h>
 
 /* The schema version this code creates and understands. */
-#define DIR_SCHEMA_VERSION	2
+#define DIR_SCHEMA_VERSION	3
 /* How long a statement waits for another connection's lock, ms. */
 #define DIR_BUSY_TIMEOUT_MS	5000
 /* Longest proc or node state word, NUL excluded. */
@@ -252,6 +253,20 @@ int	dir_migration_get(struct dir *d, int64_t id, struct dir_migration *m);
 int	dir_migration_last(struct dir *d, uint64_t gpid,
 	    struct dir_migration *m);
 void	dir_migration_clear(struct dir_migration *m);
+
+/*
+ * Arrivals (migration, target side): a job being restored here, from its
+ * RESTORE until COMMIT or the end of the move, with its request as it came
+ * (opaque here; 1 to DIR_ARRIVAL_MAX bytes), replacing an older one of the
+ * same gpid.  _get returns a copy the caller frees, or SS_ERR_NOT_FOUND;
+ * _delete says SS_ERR_NOT_FOUND when there was none.
+ */
+#define DIR_ARRIVAL_MAX	(1024 * 1024)
+int	dir_arrival_put(struct dir *d, uint64_t gpid, const void *req,
+	    size_t len, int64_t now);
+int	dir_arrival_get(struct dir *d, uint64_t gpid, void **reqp,
+	    size_t *lenp);
+int	dir_arrival_delete(struct dir *d, uint64_t gpid);
 
 /*
  * Retention: deletes the procs rows that ended, the forwards and the

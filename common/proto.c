@@ -620,6 +620,7 @@ shep_info_put(struct buf *b, const struct shep_info *i)
 	TRY(buf_put_u32(b, i->pty));
 	TRY(buf_put_u32(b, i->exited));
 	TRY(buf_put_u32(b, i->status));
+	TRY(buf_put_u32(b, i->waiting));
 fail:
 	return r;
 }
@@ -637,6 +638,9 @@ shep_info_get(struct buf *b, struct shep_info *i)
 	TRY(buf_get_u32(b, &i->pty));
 	TRY(buf_get_u32(b, &i->exited));
 	TRY(buf_get_u32(b, &i->status));
+	/* Optional: a shepherd of an older build does not send it. */
+	if (buf_len(b) > 0)
+		TRY(buf_get_u32(b, &i->waiting));
 fail:
 	return r;
 }
@@ -652,6 +656,7 @@ migrate_result_put(struct buf *b, const struct migrate_result *m)
 	TRY(buf_put_u64(b, m->image_bytes));
 	TRY(buf_put_u64(b, m->total_us));
 	TRY(buf_put_u64(b, m->downtime_us));
+	TRY(buf_put_u32(b, m->pending));
 fail:
 	return r;
 }
@@ -668,6 +673,11 @@ migrate_result_get(struct buf *b, struct migrate_result *m)
 	TRY(buf_get_u64(b, &m->image_bytes));
 	TRY(buf_get_u64(b, &m->total_us));
 	TRY(buf_get_u64(b, &m->downtime_us));
+	TRY(buf_get_u32(b, &m->pending));
+	if (m->pending > 1) {
+		r = SS_ERR_BAD;
+		goto fail;
+	}
 	return 0;
 fail:
 	migrate_result_clear(m);

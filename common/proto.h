@@ -116,6 +116,10 @@ struct migrate_result {
 	uint64_t	 image_bytes;
 	uint64_t	 total_us;	/* request to running on the target */
 	uint64_t	 downtime_us;	/* freeze to running again */
+	uint32_t	 pending;	/* 1: the original is recorded killed
+					   but the target did not confirm the
+					   COMMIT: its copy runs once it has
+					   asked the source's record */
 };
 
 /* What the target needs to host a moving job; owned strings. */
@@ -280,6 +284,9 @@ struct shep_info {
 	uint32_t	 pty;		/* 1: one fd (master); 0: in, out, err */
 	uint32_t	 exited;	/* 1: status below is valid */
 	uint32_t	 status;	/* raw wait status */
+	uint32_t	 waiting;	/* 1: a restored job not run yet, waiting
+					   for MSG_SHEP_RUN (migration); optional
+					   on the wire, 0 when absent */
 };
 
 /*

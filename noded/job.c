@@ -55,6 +55,7 @@ static TAILQ_HEAD(, chctx) chctxs = TAILQ_HEAD_INITIALIZER(chctxs);
 
 static void	rjob_deliver_exit(struct rjob *);
 static void	rjob_got_info(struct rjob *, struct shep_info *, int *, int);
+static int	rjob_from_move(struct rjob *, const struct move_req *);
 static void	rjob_stopped(struct rjob *, int);
 static void	rjob_drop_img(struct rjob *);
 static int	sink_room(struct rjob *);
@@ -331,7 +332,8 @@ job_restore_start(const struct move_req *mr, struct rjob **rjp)
 	memcpy(spec.tty_mode, mr->tty_mode, sizeof(spec.tty_mode));
 	if ((rc = shep_begin(&spec, mr->home, &rj, &spec_w)) != 0)
 		return rc;
-	if ((rj->img_q = buf_new(64u * 1024 * 1024)) == NULL) {
+	if ((rj->img_q = buf_new(64u * 1024 * 1024)) == NULL ||
+	    rjob_from_move(rj, mr) != 0) {
 		close(spec_w);
 		rjob_discard(rj);
 		return SS_ERR_ALLOC;
@@ -344,13 +346,16 @@ job_restore_start(const struct move_req *mr, struct rjob **rjp)
 	rj->img_fd = spec_w;
 	set_nonblock(rj->img_fd);
 	rj->restoring = RESTORING_IMAGE;
+	*rjp = rj;
+	return 0;
+}
+
+/* What a job moving here is, from its move request. */
+static int
+rjob_from_move(struct rjob *rj, const struct move_req *mr)
+{
 	rj->uid = mr->uid;
 	rj->gid = mr->gid;
-	rj->user = strdup(mr->user);
-	rj->cmd = strdup(mr->cmd);
-	rj->name = strdup(mr->name);
-	rj->log = strdup(mr->log);
-	rj->term = strdup(mr->term);
 	rj->started = mr->started;
 	rj->flags = mr->flags;
 	rj->moves = mr->moves + 1;
@@ -360,7 +365,54 @@ job_restore_start(const struct move_req *mr, struct rjob **rjp)
 	rj->mig_src_id = mr->mig_id;
 	if (!(mr->flags & SPAWN_IO))
 		rj->stdin_eof = 1;
-	*rjp = rj;
+	if ((rj->user = strdup(mr->user)) == NULL ||
+	    (rj->cmd = strdup(mr->cmd)) == NULL ||
+	    (rj->name = strdup(mr->name)) == NULL ||
+	    (rj->log = strdup(mr->log)) == NULL ||
+	    (rj->term = strdup(mr->term)) == NULL)
+		return SS_ERR_ALLOC;
+	return 0;
+}
+
+/*
+ * A shepherd found at start whose job has no row here but an arrivals
+ * row: a copy restored for a move, which may be waiting for a COMMIT
+ * that a noded now gone was to give.  Its MSG_SHEP_INFO says which
+ * (rjob_got_info); until then it asks nobody.
+ */
+static int
+rjob_adopt_arrival(struct rjob *rj)
+{
+	struct move_req mr;
+	struct buf *b;
+	void *req;
+	size_t len;
+	int r;
+
+	if ((r = dir_arrival_get(g.dir, rj->gpid, &req, &len)) != 0)
+		return r;
+	b = buf_from(req, len, len);
+	free(req);
+	if (b == NULL)
+		return SS_ERR_ALLOC;
+	r = move_req_get(b, &mr);
+	if (r == 0 && (buf_len(b) != 0 || mr.gpid != rj->gpid))
+		r = SS_ERR_CORRUPT;
+	buf_free(b);
+	if (r == 0 && (r = rjob_from_move(rj, &mr)) != 0) {
+		free(rj->user);
+		free(rj->cmd);
+		free(rj->name);
+		free(rj->log);
+		free(rj->term);
+		rj->user = rj->cmd = rj->name = rj->log = rj->term = NULL;
+	}
+	move_req_clear(&mr);
+	if (r != 0)
+		return r;
+	rj->restoring = RESTORING_ORPHAN;
+	rj->ask_ms = INT64_MAX;
+	rj->arrival = 1;
 	return 0;
 }
 
@@ -393,7 +445,7 @@ close_fd(int *fd)
  * stdin pipe's write end (so that a noded restart is no EOF), so closing
  * ours is not enough: it is told with MSG_EOF and closes its copy.
  */
-static void
+void
 rjob_close_stdin(struct rjob *rj)
 {
 	struct buf *m;
@@ -468,8 +520,15 @@ rjob_shep_io(struct rjob *rj, short revents)
 	if (n <= 0) {
 		/* The shepherd is gone: its job is gone with it. */
 		close_fd(&rj->shep_fd);
-		if (rj->restoring != RESTORING_NO) {
+		if (rj->restoring == RESTORING_IMAGE) {
 			rjob_restore_verdict(rj, 0, "the restore shepherd died");
+			return;
+		}
+		if (rj->restoring != RESTORING_NO) {
+			log_warn("job %llu: the shepherd of its copy from %s "
+			    "died", (unsigned long long)rj->gpid,
+			    node_name(rj->mig_src));
+			rjob_discard(rj);
 			return;
 		}
 		if (!rj->exited) {
@@ -581,6 +640,18 @@ rjob_got_info(struct rjob *rj, struct shep_info *info, int *fds, int nfds)
 	if (info->exited && !rj->exited) {
 		rj->exited = 1;
 		rj->status = (int)info->status;
+	}
+	if (rj->arrival) {
+		rj->arrival = 0;
+		if (info->waiting) {
+			/* Ready, and the COMMIT never came: ask. */
+			log_info("job %llu: its copy from %s waits here: "
+			    "asking there", (unsigned long long)rj->gpid,
+			    node_name(rj->mig_src));
+			rj->ask_ms = 0;
+		} else
+			mig_arrival_runs(rj);	/* COMMIT had come */
+		return;
 	}
 	if (rj->restoring == RESTORING_IMAGE) {
 		/* Restored, stopped: the mover hears it on its channel. */
@@ -1297,6 +1368,12 @@ job_adopt_all(void)
 		rj->shep_fd = fd;
 		set_nonblock(fd);
 		rj->started = now_s();
+		if (rjob_adopt_arrival(rj) == 0) {
+			log_info("took back job %llu, moving here from %s, "
+			    "from its shepherd", (unsigned long long)gpid,
+			    node_name(rj->mig_src));
+			continue;
+		}
 		if (dir_proc_get(g.dir, gpid, &dp) == 0) {
 			rj->uid = dp.uid;
 			rj->user = strdup(dp.user);
@@ -1450,6 +1527,7 @@ rjob_discard(struct rjob *rj)
 	if (rj->dead)
 		return;
 	rj->restoring = RESTORING_NO;	/* rjob_drop_img: no second call */
+	(void)dir_arrival_delete(g.dir, rj->gpid);
 	rjob_drop_img(rj);
 	close_fd(&rj->img_fd);
 	/* The shepherd takes COLLECT while restoring as "abort". */

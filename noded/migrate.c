@@ -370,9 +370,15 @@ mig_done(struct rjob *rj, struct buf *p)
 	    (pid_t)npid, now_s());
 	if (rj->home != g.id)
 		dir_proc_delete(g.dir, rj->gpid);	/* a guest no more */
-	log_info("job %llu moved to %s: %llu bytes, downtime %.1f ms",
-	    (unsigned long long)rj->gpid, node_name(rj->moved_to),
-	    (unsigned long long)res.image_bytes, res.downtime_us / 1000.0);
+	if (res.pending)
+		log_warn("job %llu moved to %s, which did not confirm: its "
+		    "copy runs once it has asked us", (unsigned long long)
+		    rj->gpid, node_name(rj->moved_to));
+	else
+		log_info("job %llu moved to %s: %llu bytes, downtime %.1f ms",
+		    (unsigned long long)rj->gpid, node_name(rj->moved_to),
+		    (unsigned long long)res.image_bytes,
+		    res.downtime_us / 1000.0);
 	tell_home(rj->home, rj->gpid, MOVED_DONE, rj->moved_to, npid, nst);
 	if (rj->mig_reply) {
 		if ((m = proto_msg_new(MSG_MIGRATED)) != NULL &&
@@ -574,10 +580,19 @@ rpc_restore(const struct req *r, struct buf *p)
 {
 	struct move_req mr;
 	struct rjob *rj;
+	uint8_t *raw;
+	size_t rawlen = buf_len(p);
 	int rc;
 
+	/* As it came, for the arrivals row. */
+	if ((raw = malloc(rawlen > 0 ? rawlen : 1)) == NULL) {
+		req_error(r, SS_ERR_ALLOC, "%s: out of memory", g.name);
+		return;
+	}
+	memcpy(raw, buf_ptr(p), rawlen);
 	if (move_req_get(p, &mr) != 0 || buf_len(p) != 0) {
 		req_error(r, SS_ERR_BAD, "malformed restore request");
+		free(raw);
 		return;
 	}
 	if (mr.src != r->from_node || gpid_home(mr.gpid) != mr.home)
@@ -595,15 +610,23 @@ rpc_restore(const struct req *r, struct buf *p)
 	else if (rj != NULL)
 		req_error(r, SS_ERR_EXISTS, "job %llu is on %s already",
 		    (unsigned long long)mr.gpid, g.name);
-	else if ((rc = job_restore_start(&mr, &rj)) != 0)
+	/* The record first: a node that cannot keep it (a full disk)
+	 * takes no job; one restarted later finds the copy by it. */
+	else if ((rc = dir_arrival_put(g.dir, mr.gpid, raw, rawlen,
+	    now_s())) != 0)
+		req_error(r, rc, "%s cannot record the job: %s", g.name,
+		    rc == SS_ERR_DB ? dir_errmsg(g.dir) : ss_strerror(rc));
+	else if ((rc = job_restore_start(&mr, &rj)) != 0) {
+		(void)dir_arrival_delete(g.dir, mr.gpid);
 		req_error(r, rc, "%s cannot start a shepherd: %s", g.name,
 		    ss_strerror(rc));
-	else {
+	} else {
 		log_info("job %llu: coming from %s", (unsigned long long)mr.gpid,
 		    node_name(mr.src));
 		req_ok(r);
 	}
 	move_req_clear(&mr);
+	free(raw);
 }
 
 /* The restoring job of gpid from node src, move mig (target side). */
@@ -621,11 +644,10 @@ restoring_job(uint64_t gpid, unsigned src, uint64_t mig)
 
 /* Target: the copy runs; it is a job of this node from now on. */
 static void
-commit_here(struct rjob *rj, const void *in, size_t len)
+commit_record(struct rjob *rj)
 {
 	struct dir_proc dp;
 
-	rjob_run_restored(rj, in, len);
 	if (rj->home == g.id) {
 		dir_proc_set_location(g.dir, rj->gpid, g.id,
 		    (pid_t)rj->info.pid, rj->info.starttime);
@@ -652,10 +674,35 @@ commit_here(struct rjob *rj, const void *in, size_t len)
 		    dir_proc_delete(g.dir, rj->gpid) == 0)
 			dir_proc_insert(g.dir, &dp);
 	}
+	(void)dir_arrival_delete(g.dir, rj->gpid);
 	log_info("job %llu runs here now (from %s)",
 	    (unsigned long long)rj->gpid, node_name(rj->mig_src));
 	tell_home(rj->home, rj->gpid, MOVED_DONE, g.id, rj->info.pid,
 	    rj->info.starttime);
+}
+
+static void
+commit_here(struct rjob *rj, const void *in, size_t len)
+{
+	rjob_run_restored(rj, in, len);
+	commit_record(rj);
+}
+
+/*
+ * Target, at start: the shepherd of a copy whose arrivals row is still
+ * here says its job runs: the COMMIT came before this noded went down,
+ * and only the record was not made.
+ */
+void
+mig_arrival_runs(struct rjob *rj)
+{
+	log_info("job %llu: its copy from %s runs: COMMIT came before we "
+	    "restarted", (unsigned long long)rj->gpid, node_name(rj->mig_src));
+	rj->restoring = RESTORING_NO;
+	rj->placed_ms = now_ms();
+	if (rj->stdin_eof && buf_len(rj->stdin_q) == 0)
+		rjob_close_stdin(rj);
+	commit_record(rj);
 }
 
 /* Target: MSG_COMMIT {gpid, mig id, stdin bytes}. */

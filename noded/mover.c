@@ -594,6 +594,7 @@ main(int argc, char **argv)
 	struct buf *f;
 	uint32_t npid = 0;
 	uint64_t nst = 0, t_run;
+	uint32_t pending = 0;
 	const char *cut;
 	struct timespec busy_wait = { 0, 20 * 1000 * 1000 };
 	int r, tries;
@@ -672,6 +673,7 @@ main(int argc, char **argv)
 		    m->spec.req.gpid, m->spec.dst_name, ss_strerror(r));
 		npid = 0;
 		nst = 0;
+		pending = 1;
 	}
 	t_run = now_us();
 	memset(&res, 0, sizeof(res));
@@ -681,6 +683,7 @@ main(int argc, char **argv)
 	res.image_bytes = m->sent;
 	res.total_us = t_run - m->t_start;
 	res.downtime_us = t_run - m->t_freeze;
+	res.pending = pending;
 	if ((f = proto_msg_new(MSG_MOVE_DONE)) == NULL ||
 	    migrate_result_put(f, &res) != 0 || buf_put_u32(f, npid) != 0 ||
 	    buf_put_u64(f, nst) != 0) {

@@ -225,6 +225,8 @@ struct rjob {
 	uint64_t	 mig_src_id;
 	int64_t		 ask_ms;	/* orphan: next MSG_MIGRATE_QUERY */
 	int		 asking;	/* a query is out */
+	int		 arrival;	/* adopted from its arrivals row: what
+					   it is waits for MSG_SHEP_INFO */
 	struct ssh_channel_callbacks_struct ccb;
 };
 #define RESTORING_NO	0
@@ -435,6 +437,8 @@ int		 rjob_img_channel(struct rjob *rj, ssh_channel ch);
 void		 rjob_restore_verdict(struct rjob *rj, int ok, const char *why);
 void		 rjob_run_restored(struct rjob *rj, const void *in, size_t len);
 void		 rjob_discard(struct rjob *rj);
+void		 mig_arrival_runs(struct rjob *rj);
+void		 rjob_close_stdin(struct rjob *rj);
 int		 rjob_kill_tree(struct rjob *rj);
 
 /* home.c: jobs born here */

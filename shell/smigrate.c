@@ -130,6 +130,15 @@ migrate(uint64_t gpid, const char *node)
 		client_bad_reply("migrate reply", SS_ERR_BAD);
 		goto clear_result;
 	}
+	if (m.pending) {
+		/* Decided, not done: the copy waits for its node to ask. */
+		fprintf(stderr, "%s: %llu: ", PROG, (unsigned long long)gpid);
+		client_put_display(stderr, m.to);
+		fputs(" did not confirm the move; the job is to run there "
+		    "once that node is back: see sps ", stderr);
+		fprintf(stderr, "%llu\n", (unsigned long long)gpid);
+		goto clear_result;
+	}
 	print_result(&m);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: stdout: %s\n", PROG, strerror(errno));

@@ -56,6 +56,11 @@ check "the counter prints" wait_for 20 grows "$OUT1" 5
 G=$(on n1 sps --no-headers -o gpid,cmd | awk '/while/ { print $1; exit }')
 like "$G" '^[0-9]+001$' "its GPID: $G"
 
+# Each job has a cgroup of its own where the node has one for jobs; a
+# moved job too, on its new node.
+CG_BEFORE=$(on n1 cat "/proc/$(sps_field n1 "$G" pid)/cgroup" 2>/dev/null | grep -m1 "/sshell/n1/$G\$")
+note "cgroup on n1: ${CG_BEFORE:-none (no cgroup for jobs here)}"
+
 sent=0
 for dst in n2 n3 n1; do
 	from=$(node_of "$G")
@@ -64,6 +69,13 @@ for dst in n2 n3 n1; do
 	like "$OUT" "^$G $from -> $dst: [0-9.]+ MiB, total [0-9.]+ s, downtime [0-9.]+ ms" \
 		"smigrate prints the move: ${OUT%$'\n'}"
 	is "$(node_of "$G")" "$dst" "sps shows it on $dst"
+	if [[ -n $CG_BEFORE ]]; then
+		pid=$(sps_field n1 "$G" pid)
+		cg=$(on "$dst" cat "/proc/$pid/cgroup" 2>/dev/null | grep -m1 "/sshell/$dst/$G\$")
+		like "$cg" "/sshell/$dst/$G\$" "... in its own cgroup there (${cg:-none})"
+	else
+		skip 1 "no cgroups for jobs on this machine"
+	fi
 	n=$(count_lines "$OUT1")
 	check "its output goes on after the move to $dst" wait_for 20 grows "$OUT1" $((n + 3))
 	on n2 skill -USR1 "$G" >/dev/null 2>&1
@@ -227,16 +239,43 @@ is "$(node_of "$G7")" n3 "... to n3"
 check "the signal sent during the move reached it on n3" wait_for 30 oks_ge $((before + 1))
 on n1 skill -KILL "$G7" >/dev/null 2>&1
 
-touch "$MV/hold"
-on n1 smigrate "$G6" n2 >"$T_TMP/sm.out" 2>&1 </dev/null &
-SM=$!
-check "the target said ready (source fault)" wait_for 30 test -e "$MV/held"
-run lc kill n1
-rm -f "$MV/hold"
-wait "$SM"
+# held_fault GPID NODE DESC: smigrate GPID n2, the mover held once the
+# target said ready; NODE's noded is killed, then the mover let go.
+# smigrate's exit status in SM_RC, its output in $T_TMP/sm.out.
+held_fault() {
+	touch "$MV/hold"
+	on n1 smigrate "$1" n2 >"$T_TMP/sm.out" 2>&1 </dev/null &
+	local sm=$!
+	check "the target said ready ($3)" wait_for 30 test -e "$MV/held"
+	run lc kill "$2"
+	rm -f "$MV/hold"
+	wait "$sm"
+	SM_RC=$?
+}
+
+held_fault "$G6" n1 "source fault"
 run lc start n1
 wait_for 30 node_state n2 up
 check "source killed after ready: the job runs again" wait_for 30 job_runs "$G6"
 one_live "$G6" "$(node_of "$G6")" "source killed after ready"
 rm -f "$MV/held"
 on n1 skill -KILL "$G6" >/dev/null 2>&1
+
+# The target noded killed after it said ready, before COMMIT: its shepherd
+# keeps the copy stopped; the source records the kill and kills the
+# original (the mover's COMMIT finds nobody); the target, restarted, finds
+# the copy by its arrivals row, asks the source, and lets it run.
+rm -f "$T_TMP/fault.log"
+G8=$(fault_job)
+held_fault "$G8" n2 "target fault"
+isnt "$SM_RC" 0 "smigrate exits 1: the move is not done yet"
+like "$(cat "$T_TMP/sm.out")" "smigrate: $G8: n2 did not confirm the move; the job is to run there once that node is back" \
+	"... and says so"
+check "... the original is gone from n1" wait_for 30 eval '[[ $(on n1 pgrep -fc "i=0; while :") == 0 ]]'
+run lc start n2
+wait_for 30 node_state n2 up
+check "target killed after ready: the copy runs on n2" wait_for 30 job_runs "$G8"
+one_live "$G8" n2 "target killed after ready"
+rm -f "$MV/held"
+on n1 skill -KILL "$G8" >/dev/null 2>&1
+check "... and skill ends it there" wait_for 30 job_done n1 "$G8"

@@ -211,13 +211,16 @@ test_newer_refused(void **state)
 {
 	struct fixture *fx = *state;
 	struct dir *d2 = (struct dir *)1;
+	char sql[64];
 
 	dir_close(fx->d);
 	fx->d = NULL;
 	(void)raw_sql(fx->path, "PRAGMA user_version = 99");
 	assert_int_equal(dir_open(fx->path, &d2), SS_ERR_VERSION);
 	assert_null(d2);
-	(void)raw_sql(fx->path, "PRAGMA user_version = 2");
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    DIR_SCHEMA_VERSION);
+	(void)raw_sql(fx->path, sql);
 	assert_int_equal(dir_open(fx->path, &fx->d), 0);
 }
 
@@ -740,6 +743,38 @@ test_forwards_migrations(void **state)
 	    SS_ERR_BAD);
 }
 
+/* Arrivals: put replaces, get copies, delete says whether there was one. */
+static void
+test_arrivals(void **state)
+{
+	struct fixture *fx = *state;
+	static const uint8_t a[] = { 1, 2, 0, 3 }, b[] = { 9 };
+	void *p;
+	size_t len;
+
+	assert_int_equal(dir_arrival_get(fx->d, 5001, &p, &len),
+	    SS_ERR_NOT_FOUND);
+	assert_null(p);
+	assert_int_equal(dir_arrival_put(fx->d, 5001, a, sizeof(a), 10), 0);
+	assert_int_equal(dir_arrival_get(fx->d, 5001, &p, &len), 0);
+	assert_int_equal(len, sizeof(a));
+	assert_memory_equal(p, a, sizeof(a));
+	free(p);
+	assert_int_equal(dir_arrival_put(fx->d, 5001, b, sizeof(b), 11), 0);
+	assert_int_equal(dir_arrival_get(fx->d, 5001, &p, &len), 0);
+	assert_int_equal(len, 1);
+	assert_int_equal(((uint8_t *)p)[0], 9);
+	free(p);
+	assert_int_equal(dir_arrival_put(fx->d, 5001, b, 0, 11), SS_ERR_BAD);
+	assert_int_equal(dir_arrival_put(fx->d, 5000, b, 1, 11), SS_ERR_BAD);
+	assert_int_equal(dir_arrival_put(fx->d, 5001, b,
+	    DIR_ARRIVAL_MAX + 1, 11), SS_ERR_BAD);
+	assert_int_equal(dir_arrival_delete(fx->d, 5001), 0);
+	assert_int_equal(dir_arrival_delete(fx->d, 5001), SS_ERR_NOT_FOUND);
+	assert_int_equal(dir_arrival_get(fx->d, 5001, &p, &len),
+	    SS_ERR_NOT_FOUND);
+}
+
 int
 main(void)
 {
@@ -763,6 +798,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forwards_migrations,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arrivals, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -187,6 +187,8 @@ test_random(void **state)
 	struct load_report lo;
 	struct shep_spec ss;
 	struct shep_info si;
+	struct move_req mq;
+	struct migrate_result mr;
 	struct buf *b, *p;
 	uint8_t type;
 	unsigned seed = 12345;
@@ -216,12 +218,56 @@ test_random(void **state)
 		TRYDEC(load_report_get, (void)0, lo);
 		TRYDEC(shep_spec_get, shep_spec_clear(&ss), ss);
 		TRYDEC(shep_info_get, (void)0, si);
+		TRYDEC(move_req_get, move_req_clear(&mq), mq);
+		TRYDEC(migrate_result_get, migrate_result_clear(&mr), mr);
 #undef TRYDEC
 		b = buf_from(junk, n, PROTO_MAX_FRAME);
 		while (proto_frame_take(b, &type, &p) == 0)
 			buf_free(p);
 		buf_free(b);
 	}
+}
+
+/* shep_info's waiting is optional on the wire; migrate_result's pending
+ * is 0 or 1. */
+static void
+test_migration_fields(void **state)
+{
+	struct shep_info in, out;
+	struct migrate_result mr, mo;
+	struct buf *b;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.pid = 7;
+	in.waiting = 1;
+	assert_non_null(b = buf_new(PROTO_MAX_FRAME));
+	assert_int_equal(shep_info_put(b, &in), 0);
+	assert_int_equal(shep_info_get(b, &out), 0);
+	assert_int_equal(out.pid, 7);
+	assert_int_equal(out.waiting, 1);
+	assert_int_equal(buf_len(b), 0);
+	/* An older shepherd's info: no waiting field. */
+	assert_int_equal(shep_info_put(b, &in), 0);
+	assert_int_equal(buf_consume_end(b, 4), 0);
+	assert_int_equal(shep_info_get(b, &out), 0);
+	assert_int_equal(out.waiting, 0);
+	buf_reset(b);
+
+	memset(&mr, 0, sizeof(mr));
+	mr.gpid = 1001;
+	mr.from = "n1";
+	mr.to = "n2";
+	mr.pending = 1;
+	assert_int_equal(migrate_result_put(b, &mr), 0);
+	assert_int_equal(migrate_result_get(b, &mo), 0);
+	assert_int_equal(mo.pending, 1);
+	assert_string_equal(mo.to, "n2");
+	migrate_result_clear(&mo);
+	mr.pending = 2;
+	assert_int_equal(migrate_result_put(b, &mr), 0);
+	assert_int_equal(migrate_result_get(b, &mo), SS_ERR_BAD);
+	buf_free(b);
 }
 
 int
@@ -234,6 +280,7 @@ main(void)
 		cmocka_unit_test(test_lying_counts),
 		cmocka_unit_test(test_error_frame),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_migration_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

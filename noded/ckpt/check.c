@@ -23,6 +23,8 @@
 
 #include "ckpt-int.h"
 
+static int	vanished(const pid_t *, uint32_t, int);
+
 /* Every process of the tree of root, root first, parents first. */
 static int
 tree_pids(pid_t root, pid_t **pidsp, uint32_t *np, struct ckpt_err *e)
@@ -35,8 +37,12 @@ tree_pids(pid_t root, pid_t **pidsp, uint32_t *np, struct ckpt_err *e)
 		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
 	pids[0] = root;
 	for (i = 0; i < n && r == 0; i++) {
-		if ((r = ck_children(pids[i], &kids, &nk, e)) != 0)
+		if ((r = ck_children(pids[i], &kids, &nk, e)) != 0) {
+			/* A child gone since its parent listed it. */
+			if ((r = vanished(pids, i, r)) == 0)
+				continue;
 			break;
+		}
 		for (k = 0; k < nk && r == 0; k++) {
 			for (j = 0; j < n && pids[j] != kids[k]; j++)
 				;

@@ -67,6 +67,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -867,6 +868,7 @@ conn_send_info(struct shepherd *s)
 	info.pty = s->pty;
 	info.exited = s->exited;
 	info.status = s->exited ? (uint32_t)s->status : 0;
+	info.waiting = s->restored != NULL;
 	if (s->pty) {
 		fds[0] = s->master;
 		nfds = 1;
@@ -1207,7 +1209,7 @@ shepherd_run(struct shep_spec *spec)
 		ctl_error(CTL_FD, r, "signals");
 		exit(1);
 	}
-	if (spec->cgroup[0] != '\0' && !spec->restore) {
+	if (spec->cgroup[0] != '\0') {
 		if ((r = cgroup_create(spec->cgroup)) != 0)
 			log_err_r(r, "cgroup %s", spec->cgroup);
 		else
@@ -1325,6 +1327,46 @@ main(int argc, char **argv)
 }
 
 /*
+ * A restored tree joins the job's cgroup, as a started job does before
+ * it can fork: every process of our PID namespace but us (the engine's
+ * helpers are gone once ckpt_restore returns).  A process ending
+ * meanwhile is no error.
+ */
+static void
+cgroup_join_restored(struct shepherd *s)
+{
+	char path[PROTO_MAX_PATH + 32], num[24], *end;
+	struct dirent *de;
+	DIR *d;
+	long v;
+	int fd, n;
+
+	if (!s->cgroup_made || !s->own_ns)
+		return;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", s->spec.cgroup);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+		log_warn_r(SS_ERR_SYSTEM, "%s", path);
+		return;
+	}
+	if ((d = opendir("/proc")) == NULL) {
+		log_warn_r(SS_ERR_SYSTEM, "/proc");
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		errno = 0;
+		v = strtol(de->d_name, &end, 10);
+		if (errno != 0 || *end != '\0' || end == de->d_name || v <= 1)
+			continue;
+		n = snprintf(num, sizeof(num), "%ld", v);
+		if (write(fd, num, (size_t)n) != n && errno != ESRCH)
+			log_warn_r(SS_ERR_SYSTEM, "%s: %ld", path, v);
+	}
+	closedir(d);
+	close(fd);
+}
+
+/*
  * Migration, target side: the job's image follows the spec on SPEC_FD.
  * It is restored as our child (so pid 1 of a fresh namespace gives it its
  * old pids back), in our session with the new terminal or pipes as its
@@ -1377,6 +1419,7 @@ restore_start(struct shepherd *s)
 	}
 	s->slave = slave;
 	s->job = ckpt_restored_pid(s->restored);
+	cgroup_join_restored(s);
 	/* Its pid in noded's namespace: a pidfd's fdinfo, read through the
 	 * node's /proc, says it in that /proc's namespace. */
 	s->job_node_pid = 0;

@@ -171,6 +171,7 @@ struct ck_proc {
 	pid_t		 npid;
 	int		 exefd;		/* its program, open in the restorer */
 	int		 uffd;		/* a userfaultfd on its memory, or -1 */
+	int		 memfd;		/* its /proc/PID/mem, or -1 */
 	uint64_t	 sys_ip;	/* a syscall insn in its vdso */
 	uint64_t	 scratch;	/* a page for injected arguments */
 };
@@ -215,16 +216,18 @@ int	ck_write_section(struct ck_stream *s, uint32_t type, struct buf *payload,
  * Pages are written without a copy: ck_stream_page_room() gives room for
  * up to *np pages (at least one; *np lowered to what it gives) in the
  * batch being filled, the caller reads pages into it, passes each run to
- * keep to ck_write_pages() (data inside that room), then consumes what
- * it read with ck_stream_page_advance().  The batch is written later, in
- * order, by the stream's writer thread; the next other section or
- * ck_stream_free() waits for it.
+ * keep to ck_write_pages() (data inside that room, sum its page sum,
+ * ck_page_sum, taken by the caller while the pages were in its cache),
+ * then consumes what it read with ck_stream_page_advance().  The batch
+ * is written later, in order, by the stream's writer thread; the next
+ * other section or ck_stream_free() waits for it.
  */
 uint8_t	*ck_stream_page_room(struct ck_stream *s, uint32_t *np,
 	    struct ckpt_err *e);
 void	ck_stream_page_advance(struct ck_stream *s, uint32_t npages);
 int	ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
-	    const void *data, uint32_t npages, struct ckpt_err *e);
+	    const void *data, uint32_t npages, uint32_t sum,
+	    struct ckpt_err *e);
 int	ck_write_file_header(struct ck_stream *s, struct ckpt_err *e);
 int	ck_read_file_header(struct ck_stream *s, struct ckpt_err *e);
 /*
@@ -237,13 +240,28 @@ int	ck_read_section(struct ck_stream *s, uint32_t *typep,
 	    struct buf **payloadp, uint32_t *procp, uint64_t *addrp,
 	    uint32_t *npagesp, const uint8_t **pagesp, struct ckpt_err *e);
 /*
- * From here on only PAGES and END sections come: read them ahead in a
- * thread (the caller goes on with ck_read_section as before).
+ * From here on only PAGES and END sections come: reads them all, with
+ * two threads (see image.c), checks each, and calls fn for each run of
+ * pages, from either thread, in no particular order, the data valid
+ * during the call.  fn returns 0 or sets e and returns an SS_ERR_*,
+ * which ends the reading.  On success *endp is END's payload (the
+ * caller frees it) and *pagesp the pages given to fn.  The error
+ * reported is the first in stream order.
  */
-void	ck_stream_readahead(struct ck_stream *s);
+typedef int (*ck_pages_fn)(void *arg, uint32_t proc, uint64_t addr,
+    const uint8_t *data, uint32_t npages, struct ckpt_err *e);
+int	ck_read_pages(struct ck_stream *s, ck_pages_fn fn, void *arg,
+	    struct buf **endp, uint64_t *pagesp, struct ckpt_err *e);
 uint32_t ck_crc32c(uint32_t crc, const void *data, size_t len);
 /* The checksum of a run of pages (len a multiple of 32), see image.c. */
 uint32_t ck_page_sum(const void *data, size_t len);
+/* The same taken in pieces, each a multiple of 32 bytes, in order. */
+struct ck_page_sum {
+	uint32_t	c[4];		/* the four lanes' CRC registers */
+};
+void	ck_page_sum_init(struct ck_page_sum *ps);
+void	ck_page_sum_add(struct ck_page_sum *ps, const void *data, size_t len);
+uint32_t ck_page_sum_end(const struct ck_page_sum *ps);
 
 /* Section types. */
 #define CK_SEC_HEADER	1
@@ -321,7 +339,8 @@ int	ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 int	ck_mm_restore_pages(struct ck_proc *p, uint64_t addr, const uint8_t *data,
 	    uint32_t npages, struct ckpt_err *e);
 int	ck_mm_restore_finish(struct ck_proc *p, int exe_fd, struct ckpt_err *e);
-/* Once every page is in: unregisters p's memory from its userfaultfd. */
+/* Once every page is in: unregisters p's memory from its userfaultfd
+ * and closes its /proc/PID/mem. */
 void	ck_mm_restore_uffd_close(struct ck_proc *p);
 
 /* Refusals seen from /proc without a stop: zombie, timers, deleted exe. */

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -55,7 +56,9 @@
  * in a ring: free -> filled by the dumper -> queued -> written -> free.
  * Without a thread (pthread_create failed) a batch is written at once.
  * Other sections are written directly, after every queued batch (the
- * stream stays in order).
+ * stream stays in order).  Into a file the writer's writev is the whole
+ * cost (a tmpfs file takes one writer at a time, under its inode lock,
+ * and allocates a page for every page written); the dumper waits for it.
  */
 #define NBATCH		3
 #define RUN_HDR		28		/* section header + page prefix */
@@ -86,11 +89,8 @@ struct ck_stream {
 	pthread_cond_t	 cv;
 	int		 stop;		/* the writer should end */
 	int		 werr;		/* errno of a failed write, or 0 */
-	/* reading pages */
-	struct ck_reader *rd;		/* the reader thread, or NULL */
 };
 
-static void	reader_free(struct ck_stream *);
 
 static uint32_t	crc_table[8][256];
 static int	crc_ready;
@@ -138,14 +138,17 @@ crc32c_hw(uint32_t crc, const uint8_t *p, size_t len)
  * stream is bound by the instruction's latency (3 cycles for 8 bytes);
  * four independent ones keep the unit busy, so checking a run costs
  * about a quarter of a plain CRC and stays far below a memory copy.  A
- * run is whole pages, so there is no tail.
+ * run is whole pages, so there is no tail.  The sum can be taken in
+ * pieces (ck_page_sum_init/add/end, each piece a multiple of 32 bytes),
+ * so that a dumper or reader sums each piece while it is still in the
+ * cache it was just copied into, instead of reading the run again.
  */
 __attribute__((target("sse4.2")))
-static uint32_t
-lanes_hw(const uint8_t *p, size_t len)
+static void
+lanes_hw(struct ck_page_sum *ps, const uint8_t *p, size_t len)
 {
-	uint64_t c0 = ~0u, c1 = ~0u, c2 = ~0u, c3 = ~0u, w[4];
-	uint32_t out[4];
+	uint64_t c0 = ps->c[0], c1 = ps->c[1], c2 = ps->c[2], c3 = ps->c[3];
+	uint64_t w[4];
 
 	for (; len >= 32; p += 32, len -= 32) {
 		memcpy(w, p, 32);
@@ -154,29 +157,56 @@ lanes_hw(const uint8_t *p, size_t len)
 		c2 = __builtin_ia32_crc32di(c2, w[2]);
 		c3 = __builtin_ia32_crc32di(c3, w[3]);
 	}
-	out[0] = ~(uint32_t)c0;
-	out[1] = ~(uint32_t)c1;
-	out[2] = ~(uint32_t)c2;
-	out[3] = ~(uint32_t)c3;
+	ps->c[0] = (uint32_t)c0;
+	ps->c[1] = (uint32_t)c1;
+	ps->c[2] = (uint32_t)c2;
+	ps->c[3] = (uint32_t)c3;
+}
+
+void
+ck_page_sum_init(struct ck_page_sum *ps)
+{
+	int k;
+
+	for (k = 0; k < 4; k++)
+		ps->c[k] = ~0u;
+}
+
+void
+ck_page_sum_add(struct ck_page_sum *ps, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	int k;
+
+	if (__builtin_cpu_supports("sse4.2")) {
+		lanes_hw(ps, p, len);
+		return;
+	}
+	/* The same sum, a word at a time (ck_crc32c inverts around). */
+	for (; len >= 32; p += 32, len -= 32)
+		for (k = 0; k < 4; k++)
+			ps->c[k] = ~ck_crc32c(~ps->c[k], p + 8 * k, 8);
+}
+
+uint32_t
+ck_page_sum_end(const struct ck_page_sum *ps)
+{
+	uint32_t out[4];
+	int k;
+
+	for (k = 0; k < 4; k++)
+		out[k] = ~ps->c[k];
 	return ck_crc32c(0, out, sizeof(out));
 }
 
 uint32_t
 ck_page_sum(const void *data, size_t len)
 {
-	const uint8_t *p = data;
-	uint32_t out[4];
-	int k;
+	struct ck_page_sum ps;
 
-	if (__builtin_cpu_supports("sse4.2"))
-		return lanes_hw(p, len);
-	/* The same sum, a word at a time (ck_crc32c inverts around). */
-	for (k = 0; k < 4; k++)
-		out[k] = 0;
-	for (; len >= 32; p += 32, len -= 32)
-		for (k = 0; k < 4; k++)
-			out[k] = ck_crc32c(out[k], p + 8 * k, 8);
-	return ck_crc32c(0, out, sizeof(out));
+	ck_page_sum_init(&ps);
+	ck_page_sum_add(&ps, data, len);
+	return ck_page_sum_end(&ps);
 }
 
 uint32_t
@@ -519,7 +549,6 @@ ck_stream_free(struct ck_stream *s)
 		pthread_cond_destroy(&s->cv);
 		pthread_mutex_destroy(&s->mu);
 	}
-	reader_free(s);
 	for (i = 0; i < NBATCH; i++) {
 		free(s->b[i].data);
 		free(s->b[i].hdr);
@@ -591,14 +620,12 @@ ck_read_file_header(struct ck_stream *s, struct ckpt_err *e)
 
 /* A PAGES section's checksum: header, prefix, then the run's page sum. */
 static uint32_t
-page_crc(const uint8_t *hdr, const uint8_t *pre, const uint8_t *data,
-    size_t dlen)
+page_crc(const uint8_t *hdr, const uint8_t *pre, uint32_t sum)
 {
-	uint32_t crc, sum;
+	uint32_t crc;
 
 	crc = ck_crc32c(0, hdr, 8);
 	crc = ck_crc32c(crc, pre, 16);
-	sum = ck_page_sum(data, dlen);
 	return ck_crc32c(crc, &sum, sizeof(sum));
 }
 
@@ -653,7 +680,7 @@ ck_write_section(struct ck_stream *s, uint32_t type, struct buf *payload,
 
 int
 ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
-    const void *data, uint32_t npages, struct ckpt_err *e)
+    const void *data, uint32_t npages, uint32_t sum, struct ckpt_err *e)
 {
 	struct batch *bt = &s->b[s->fill];
 	uint8_t *hdr, h2[12];
@@ -681,7 +708,7 @@ ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
 	len = 16 + dlen;
 	if ((r = sec_header(hdr, CK_SEC_PAGES, len, 0)) != 0)
 		return ck_fail(e, r, "section header: %s", ss_strerror(r));
-	crc = page_crc(hdr, hdr + 12, data, dlen);
+	crc = page_crc(hdr, hdr + 12, sum);
 	if ((r = sec_header(h2, CK_SEC_PAGES, len, crc)) != 0)
 		return ck_fail(e, r, "section header: %s", ss_strerror(r));
 	memcpy(hdr, h2, 12);
@@ -739,26 +766,49 @@ sec_head(struct ck_stream *s, uint8_t hdr[12], uint32_t *typep,
 	return 0;
 }
 
-/* Reads a section's len bytes into dst and checks them (sets e). */
+/*
+ * Checks the len bytes of a section read into data against its header
+ * (sets e); end is the stream offset just after it, for the message.
+ */
 static int
-sec_body(struct ck_stream *s, const uint8_t hdr[12], uint32_t type,
-    uint32_t len, uint32_t crc, uint8_t *dst, struct ckpt_err *e)
+sec_check(uint64_t end, const uint8_t hdr[12], uint32_t type, uint32_t len,
+    uint32_t crc, const uint8_t *data, struct ckpt_err *e)
 {
 	uint32_t got;
+
+	if (type == CK_SEC_PAGES)	/* sec_head made sure of len >= 16 */
+		got = page_crc(hdr, data, ck_page_sum(data + 16, len - 16));
+	else
+		got = ck_crc32c(ck_crc32c(0, hdr, 8), data, len);
+	if (got != crc)
+		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: checksum "
+		    "mismatch in section type %u ending at byte %llu", type,
+		    (unsigned long long)end);
+	return 0;
+}
+
+/* Reads a section's len bytes into dst (sets e). */
+static int
+sec_read(struct ck_stream *s, uint32_t len, uint8_t *dst, struct ckpt_err *e)
+{
 	int r;
 
 	if (len > 0 && (r = ck_read_all(s->fd, dst, len)) != 0)
 		return read_err(s, r, e);
 	s->bytes += len;
-	if (type == CK_SEC_PAGES)
-		got = page_crc(hdr, dst, dst + 16, len - 16);
-	else
-		got = ck_crc32c(ck_crc32c(0, hdr, 8), dst, len);
-	if (got != crc)
-		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: checksum "
-		    "mismatch in section type %u ending at byte %llu", type,
-		    (unsigned long long)s->bytes);
 	return 0;
+}
+
+/* Reads a section's len bytes into dst and checks them (sets e). */
+static int
+sec_body(struct ck_stream *s, const uint8_t hdr[12], uint32_t type,
+    uint32_t len, uint32_t crc, uint8_t *dst, struct ckpt_err *e)
+{
+	int r;
+
+	if ((r = sec_read(s, len, dst, e)) != 0)
+		return r;
+	return sec_check(s->bytes, hdr, type, len, crc, dst, e);
 }
 
 /* Decodes a PAGES section's prefix; the pages follow it in dst. */
@@ -786,221 +836,344 @@ sec_pages(const uint8_t *dst, uint32_t len, uint32_t *procp, uint64_t *addrp,
 }
 
 /*
- * Reading pages (restore, info): once the metadata is read, a reader
- * thread reads the page sections ahead and checks them, while the
- * restorer copies the previous ones into the process.  It packs sections
- * into NSLOT slots of SLOT_SIZE bytes and hands a slot over when it is
- * full or when the input has nothing more ready (poll), so that a run of
- * one-page sections costs one hand-over per slot, not one per page.
- * Only PAGES and END may come then; the thread stops after END or the
- * first error, which it leaves in its slot, after the good sections, for
- * ck_read_section to report in order.  It can be cancelled only inside
- * read(2) (the input may stall for ever while a failed restore gives up).
+ * Reading pages (restore, info): once the metadata is read, ck_read_pages()
+ * reads the PAGES sections up to END with NWORKER threads while the
+ * caller's thread waits.  A worker takes the input (the mutex), reads
+ * into its own buffer as many whole sections as fit and as the input has
+ * ready (FIONREAD), so that a run of one-page sections costs one turn,
+ * not one per page, then lets the input go and, while the other worker
+ * reads, checks each section's checksum and gives its pages to the
+ * caller's function, with the data still in its own core's cache.  Only
+ * the read(2)s are serialized; the checking and the caller's copying
+ * (UFFDIO_COPY in a restore, the larger part) run on both cores.
+ *
+ * Errors: the one reported is the first in stream order (a section's
+ * end offset orders them; a read error comes after every section read
+ * before it).  A worker that fails stops the others from taking more
+ * input; they finish what they hold, since an earlier section may still
+ * prove bad.  The waiting caller then cancels the workers, which they
+ * allow only inside read(2) (the input may stall for ever while a failed
+ * restore gives up); a worker cancelled while holding the input lets it
+ * go in its cleanup handler.
  */
-#define NSLOT		3
-#define SLOT_SIZE	((CK_PAGES_MAX + 1) * CK_PAGE)
-#define SLOT_SECS	1024
+#define NWORKER		2
+#define WBUF_SIZE	((CK_PAGES_MAX + 1) * CK_PAGE)
+#define WBUF_SECS	1024
 
-struct slot {
-	uint8_t		*data;
-	uint32_t	 nsec;		/* sections in it */
-	uint32_t	 next;		/* the next one to hand out */
-	uint32_t	 type[SLOT_SECS], len[SLOT_SECS];
-	size_t		 off[SLOT_SECS];
-	int		 r;		/* 0, or the error after them, in e */
+struct wsec {
+	uint8_t		 hdr[12];
+	uint32_t	 type, len, crc;
+	size_t		 off;		/* in the worker's buffer */
+	uint64_t	 end;		/* stream offset just after it */
+};
+
+struct pread {
+	struct ck_stream *s;
+	ck_pages_fn	 fn;
+	void		*arg;
+	/* Held while reading (maybe blocked in read(2) for long). */
+	pthread_mutex_t	 in_mu;		/* the input, and: */
+	uint8_t		 hdr[12];	/* a header read, its body not yet */
+	uint32_t	 pend[3];	/* its type, length, crc */
+	int		 have;
+	int		 ended;		/* END was read */
+	/* Never held across a read, so a worker that finds an error can
+	 * always record it while the other waits for input. */
+	pthread_mutex_t	 mu;		/* all below */
+	pthread_cond_t	 cv;		/* a worker ended, or stop */
+	int		 stop;		/* an error: take no more input */
+	int		 running;	/* workers not finished */
+	int		 err;		/* the first error in stream order */
+	uint64_t	 err_at;
 	struct ckpt_err	 e;
-	int		 full;
+	uint64_t	 pages;		/* pages given to fn */
+	struct buf	*endb;		/* END's payload */
 };
 
-struct ck_reader {
-	struct slot	 sl[NSLOT];
-	int		 cur;		/* the slot being handed out */
+struct pworker {
+	struct pread	*c;
+	uint8_t		*buf;		/* WBUF_SIZE bytes */
+	struct wsec	 sec[WBUF_SECS];
+	uint32_t	 nsec;
 	pthread_t	 thread;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	int		 stop;
+	int		 started;
+	int		 alone;		/* in the caller's thread: never
+					   cancelled, its state left alone */
 };
 
-/* 1 if a read of fd would not block now. */
+/*
+ * 1 if need bytes can be read from fd without blocking now.  A worker
+ * takes a further section into its turn only then, so that it never
+ * sits in read(2) on a stalled input holding sections it could check.
+ */
 static int
-input_ready(int fd)
+input_ready(int fd, uint32_t need)
 {
 	struct pollfd pfd;
+	int n;
 
+	if (ioctl(fd, FIONREAD, &n) == 0)
+		return n >= 0 && (uint32_t)n >= need;
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	return poll(&pfd, 1, 0) != 0;
-}
-
-/* Fills slot sl; *pend holds a section header read but not placed yet. */
-static int
-fill_slot(struct ck_stream *s, struct slot *sl, uint8_t hdr[12],
-    uint32_t pend[3], int *havep, int *endp)
-{
-	size_t used = 0;
-	int r;
-
-	sl->nsec = sl->next = 0;
-	for (;;) {
-		if (!*havep) {
-			if ((r = sec_head(s, hdr, &pend[0], &pend[1], &pend[2],
-			    &sl->e)) != 0)
-				return r;
-			if (pend[0] != CK_SEC_PAGES && (pend[0] != CK_SEC_END ||
-			    pend[1] > SLOT_SIZE))
-				return ck_fail(&sl->e, SS_ERR_CORRUPT, "corrupt "
-				    "image: unexpected section %u among pages",
-				    pend[0]);
-			*havep = 1;
-		}
-		if (sl->nsec > 0 && (used + pend[1] > SLOT_SIZE ||
-		    sl->nsec == SLOT_SECS))
-			return 0;
-		if ((r = sec_body(s, hdr, pend[0], pend[1], pend[2],
-		    sl->data + used, &sl->e)) != 0)
-			return r;
-		*havep = 0;
-		sl->type[sl->nsec] = pend[0];
-		sl->len[sl->nsec] = pend[1];
-		sl->off[sl->nsec++] = used;
-		used += pend[1];
-		if (pend[0] == CK_SEC_END) {
-			*endp = 1;
-			return 0;
-		}
-		if (!input_ready(s->fd))
-			return 0;
-	}
-}
-
-static void *
-reader(void *arg)
-{
-	struct ck_stream *s = arg;
-	struct ck_reader *rd = s->rd;
-	struct slot *sl;
-	uint8_t hdr[12];
-	uint32_t pend[3];
-	int k = 0, r, old, have = 0, end = 0;
-
-	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-	for (;; k = (k + 1) % NSLOT) {
-		sl = &rd->sl[k];
-		pthread_mutex_lock(&rd->mu);
-		while (sl->full && !rd->stop)
-			pthread_cond_wait(&rd->cv, &rd->mu);
-		r = rd->stop;
-		pthread_mutex_unlock(&rd->mu);
-		if (r)
-			break;
-		(void)pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
-		r = fill_slot(s, sl, hdr, pend, &have, &end);
-		(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-		pthread_mutex_lock(&rd->mu);
-		sl->r = r;
-		sl->full = 1;
-		pthread_cond_broadcast(&rd->cv);
-		pthread_mutex_unlock(&rd->mu);
-		if (r != 0 || end)
-			break;
-	}
-	return NULL;
-}
-
-void
-ck_stream_readahead(struct ck_stream *s)
-{
-	struct ck_reader *rd;
-	int i;
-
-	if (s->rd != NULL || (rd = calloc(1, sizeof(*rd))) == NULL)
-		return;
-	for (i = 0; i < NSLOT; i++)
-		if ((rd->sl[i].data = aligned_alloc(CK_PAGE, SLOT_SIZE)) ==
-		    NULL)
-			goto fail;
-	if (pthread_mutex_init(&rd->mu, NULL) != 0)
-		goto fail;
-	if (pthread_cond_init(&rd->cv, NULL) != 0) {
-		pthread_mutex_destroy(&rd->mu);
-		goto fail;
-	}
-	s->rd = rd;
-	if (pthread_create(&rd->thread, NULL, reader, s) == 0)
-		return;
-	s->rd = NULL;
-	pthread_cond_destroy(&rd->cv);
-	pthread_mutex_destroy(&rd->mu);
- fail:
-	/* No reader: ck_read_section reads in the caller's thread. */
-	for (i = 0; i < NSLOT; i++)
-		free(rd->sl[i].data);
-	free(rd);
-}
-
-static void
-reader_free(struct ck_stream *s)
-{
-	struct ck_reader *rd = s->rd;
-	int i;
-
-	if (rd == NULL)
-		return;
-	pthread_mutex_lock(&rd->mu);
-	rd->stop = 1;
-	pthread_cond_broadcast(&rd->cv);
-	pthread_mutex_unlock(&rd->mu);
-	(void)pthread_cancel(rd->thread);
-	pthread_join(rd->thread, NULL);
-	pthread_cond_destroy(&rd->cv);
-	pthread_mutex_destroy(&rd->mu);
-	for (i = 0; i < NSLOT; i++)
-		free(rd->sl[i].data);
-	free(rd);
-	s->rd = NULL;
+	return poll(&pfd, 1, 0) > 0;
 }
 
 /*
- * ck_read_section from the reader's slots.  A slot goes back to the
- * reader only at the call after its last section was handed out, so
- * that section's pages stay valid until then.
+ * Reads a section header (dst NULL) or len bytes of body: the only place
+ * a worker may be cancelled.
  */
 static int
-read_slot(struct ck_stream *s, uint32_t *typep, struct buf **payloadp,
-    uint32_t *procp, uint64_t *addrp, uint32_t *npagesp,
-    const uint8_t **pagesp, struct ckpt_err *e)
+read_cancellable(struct pworker *w, uint8_t hdr[12], uint32_t *pend,
+    uint32_t len, uint8_t *dst, struct ckpt_err *e)
 {
-	struct ck_reader *rd = s->rd;
-	struct slot *sl;
-	const uint8_t *d;
-	uint32_t i;
+	struct ck_stream *s = w->c->s;
+	int old, r;
 
-	pthread_mutex_lock(&rd->mu);
+	if (!w->alone)
+		(void)pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+	if (dst == NULL)
+		r = sec_head(s, hdr, &pend[0], &pend[1], &pend[2], e);
+	else
+		r = sec_read(s, len, dst, e);
+	if (!w->alone)
+		(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	return r;
+}
+
+/* Records error r found at stream offset at; c->mu held. */
+static void
+pread_fail_locked(struct pread *c, uint64_t at, int r,
+    const struct ckpt_err *e)
+{
+	if (c->err == 0 || at < c->err_at) {
+		c->err = r;
+		c->err_at = at;
+		c->e = *e;
+	}
+	__atomic_store_n(&c->stop, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&c->cv);
+}
+
+/* Fills w's buffer from the input; c->in_mu held.  Sets e on error. */
+static int
+take_input(struct pread *c, struct pworker *w, struct ckpt_err *e)
+{
+	struct ck_stream *s = c->s;
+	struct wsec *ws;
+	size_t used = 0;
+	int r;
+
+	w->nsec = 0;
 	for (;;) {
-		sl = &rd->sl[rd->cur];
-		while (!sl->full)
-			pthread_cond_wait(&rd->cv, &rd->mu);
-		if (sl->next < sl->nsec || sl->r != 0)
+		if (!c->have) {
+			if (w->nsec > 0 && !input_ready(s->fd, 12))
+				return 0;
+			if ((r = read_cancellable(w, c->hdr, c->pend, 0, NULL,
+			    e)) != 0)
+				return r;
+			if (c->pend[0] != CK_SEC_PAGES &&
+			    (c->pend[0] != CK_SEC_END || c->pend[1] > WBUF_SIZE))
+				return ck_fail(e, SS_ERR_CORRUPT, "corrupt "
+				    "image: unexpected section %u among pages",
+				    c->pend[0]);
+			c->have = 1;
+		}
+		if (w->nsec > 0 && (used + c->pend[1] > WBUF_SIZE ||
+		    w->nsec == WBUF_SECS || !input_ready(s->fd, c->pend[1])))
+			return 0;
+		if ((r = read_cancellable(w, NULL, NULL, c->pend[1],
+		    w->buf + used, e)) != 0)
+			return r;
+		c->have = 0;
+		ws = &w->sec[w->nsec++];
+		memcpy(ws->hdr, c->hdr, 12);
+		ws->type = c->pend[0];
+		ws->len = c->pend[1];
+		ws->crc = c->pend[2];
+		ws->off = used;
+		ws->end = s->bytes;
+		used += ws->len;
+		if (ws->type == CK_SEC_END) {
+			c->ended = 1;
+			return 0;
+		}
+	}
+}
+
+static void
+unlock_mu(void *mu)
+{
+	pthread_mutex_unlock(mu);
+}
+
+/* Checks and hands out w's sections; stops at the first bad one. */
+static void
+give_out(struct pread *c, struct pworker *w)
+{
+	struct ckpt_err e;
+	struct wsec *ws;
+	const uint8_t *d, *pages;
+	uint64_t addr, at = 0, n = 0;
+	uint32_t i, proc, np;
+	int r = 0;
+
+	for (i = 0; i < w->nsec && r == 0; i++) {
+		ws = &w->sec[i];
+		d = w->buf + ws->off;
+		at = ws->end;
+		memset(&e, 0, sizeof(e));
+		if ((r = sec_check(ws->end, ws->hdr, ws->type, ws->len,
+		    ws->crc, d, &e)) != 0)
 			break;
-		sl->full = 0;
-		pthread_cond_broadcast(&rd->cv);
-		rd->cur = (rd->cur + 1) % NSLOT;
+		if (ws->type == CK_SEC_END) {
+			pthread_mutex_lock(&c->mu);
+			if ((c->endb = buf_from(d, ws->len, ws->len)) == NULL)
+				r = ck_fail(&e, SS_ERR_ALLOC, "out of memory");
+			pthread_mutex_unlock(&c->mu);
+			break;
+		}
+		if ((r = sec_pages(d, ws->len, &proc, &addr, &np, &pages,
+		    &e)) != 0 || (r = c->fn(c->arg, proc, addr, pages, np,
+		    &e)) != 0)
+			break;
+		n += np;
 	}
-	pthread_mutex_unlock(&rd->mu);
-	if (sl->next == sl->nsec) {
+	pthread_mutex_lock(&c->mu);
+	c->pages += n;
+	if (r != 0)
+		pread_fail_locked(c, at, r, &e);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void *
+pworker_main(void *arg)
+{
+	struct pworker *w = arg;
+	struct pread *c = w->c;
+	struct ckpt_err e;
+	uint64_t at;
+	int old, r, done;
+
+	if (!w->alone)
+		(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	for (;;) {
+		r = 0;
+		at = 0;
+		pthread_mutex_lock(&c->in_mu);
+		pthread_cleanup_push(unlock_mu, &c->in_mu);
+		done = c->ended || __atomic_load_n(&c->stop, __ATOMIC_ACQUIRE);
+		if (!done) {
+			memset(&e, 0, sizeof(e));
+			r = take_input(c, w, &e);
+			at = c->s->bytes + 1;
+		}
+		pthread_cleanup_pop(1);
+		if (done)
+			break;
+		if (r != 0) {
+			pthread_mutex_lock(&c->mu);
+			pread_fail_locked(c, at, r, &e);
+			pthread_mutex_unlock(&c->mu);
+		}
+		/* The good sections read before a read error still count. */
+		give_out(c, w);
+		if (r != 0)
+			break;
+	}
+	pthread_mutex_lock(&c->mu);
+	c->running--;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+int
+ck_read_pages(struct ck_stream *s, ck_pages_fn fn, void *arg,
+    struct buf **endp, uint64_t *pagesp, struct ckpt_err *e)
+{
+	struct pread c;
+	struct pworker w[NWORKER];
+	int i, n = 0, r;
+
+	*endp = NULL;
+	memset(&c, 0, sizeof(c));
+	memset(w, 0, sizeof(w));
+	c.s = s;
+	c.fn = fn;
+	c.arg = arg;
+	for (i = 0; i < NWORKER; i++) {
+		w[i].c = &c;
+		if ((w[i].buf = aligned_alloc(CK_PAGE, WBUF_SIZE)) == NULL) {
+			r = ck_fail(e, SS_ERR_ALLOC, "out of memory");
+			goto out;
+		}
+	}
+	if (pthread_mutex_init(&c.in_mu, NULL) != 0) {
+		r = ck_fail(e, SS_ERR_SYSTEM, "mutex: %s", strerror(errno));
+		goto out;
+	}
+	if (pthread_mutex_init(&c.mu, NULL) != 0) {
+		pthread_mutex_destroy(&c.in_mu);
+		r = ck_fail(e, SS_ERR_SYSTEM, "mutex: %s", strerror(errno));
+		goto out;
+	}
+	if (pthread_cond_init(&c.cv, NULL) != 0) {
+		pthread_mutex_destroy(&c.mu);
+		pthread_mutex_destroy(&c.in_mu);
+		r = ck_fail(e, SS_ERR_SYSTEM, "condition: %s", strerror(errno));
+		goto out;
+	}
+	pthread_mutex_lock(&c.mu);
+	for (i = 0; i < NWORKER; i++) {
+		c.running++;
+		if (pthread_create(&w[i].thread, NULL, pworker_main, &w[i]) !=
+		    0) {
+			c.running--;
+			break;
+		}
+		w[i].started = 1;
+		n++;
+	}
+	pthread_mutex_unlock(&c.mu);
+	if (n == 0) {
+		/* No thread: the caller's does the work, alone. */
+		c.running = 1;
+		w[0].alone = 1;
+		pworker_main(&w[0]);
+	}
+	pthread_mutex_lock(&c.mu);
+	while (c.running > 0 && !c.stop)
+		pthread_cond_wait(&c.cv, &c.mu);
+	pthread_mutex_unlock(&c.mu);
+	/* All cancelled before any is joined: one may wait for the input
+	 * that another holds while blocked in read(2). */
+	for (i = 0; i < NWORKER; i++)
+		if (w[i].started && c.stop)
+			(void)pthread_cancel(w[i].thread);
+	for (i = 0; i < NWORKER; i++)
+		if (w[i].started)
+			pthread_join(w[i].thread, NULL);
+	pthread_cond_destroy(&c.cv);
+	pthread_mutex_destroy(&c.mu);
+	pthread_mutex_destroy(&c.in_mu);
+	if (c.err != 0) {
+		r = c.err;
 		if (e != NULL)
-			*e = sl->e;
-		return sl->r;
+			*e = c.e;
+	} else if (!c.ended || c.endb == NULL)
+		r = ck_fail(e, SS_ERR_INTERNAL, "page reader ended early");
+	else {
+		r = 0;
+		*endp = c.endb;
+		c.endb = NULL;
+		*pagesp = c.pages;
 	}
-	i = sl->next++;
-	d = sl->data + sl->off[i];
-	*typep = sl->type[i];
-	if (sl->type[i] == CK_SEC_PAGES)
-		return sec_pages(d, sl->len[i], procp, addrp, npagesp, pagesp,
-		    e);
-	if ((*payloadp = buf_from(d, sl->len[i], sl->len[i])) == NULL)
-		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
-	return 0;
+ out:
+	buf_free(c.endb);
+	for (i = 0; i < NWORKER; i++)
+		free(w[i].buf);
+	return r;
 }
 
 int
@@ -1015,14 +1188,11 @@ ck_read_section(struct ck_stream *s, uint32_t *typep, struct buf **payloadp,
 	int r;
 
 	*payloadp = NULL;
-	if (s->rd != NULL)
-		return read_slot(s, typep, payloadp, procp, addrp, npagesp,
-		    pagesp, e);
 	if ((r = sec_head(s, hdr, &type, &len, &crc, e)) != 0)
 		return r;
 	if (type == CK_SEC_PAGES) {
 		if (s->pages == NULL &&
-		    (s->pages = aligned_alloc(CK_PAGE, SLOT_SIZE)) == NULL)
+		    (s->pages = aligned_alloc(CK_PAGE, WBUF_SIZE)) == NULL)
 			return ck_fail(e, SS_ERR_ALLOC, "out of memory");
 		dst = s->pages;
 	} else {

@@ -27,16 +27,37 @@ desc_kind(uint32_t k)
 	return k < sizeof(n) / sizeof(n[0]) ? n[k] : "?";
 }
 
+struct count {
+	uint32_t	 nproc;
+	uint64_t	*per;		/* pages by process index */
+};
+
+/* Counts the pages of each process (ck_read_pages, from any thread). */
+static int
+count_pages(void *arg, uint32_t idx, uint64_t addr, const uint8_t *data,
+    uint32_t np, struct ckpt_err *e)
+{
+	struct count *c = arg;
+
+	(void)addr;
+	(void)data;
+	if (idx >= c->nproc)
+		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: pages of "
+		    "process %u of %u", idx, c->nproc);
+	__atomic_fetch_add(&c->per[idx], np, __ATOMIC_RELAXED);
+	return 0;
+}
+
 int
 ckpt_info(int fd, FILE *out, struct ckpt_err *e)
 {
 	struct ck_image im;
 	struct ck_stream *s;
 	struct buf *b = NULL;
-	uint32_t i, j, type, idx, np;
-	uint64_t addr, pages = 0, total;
+	uint32_t i, j, idx;
+	uint64_t pages = 0, total;
 	uint64_t *per = NULL;
-	const uint8_t *data;
+	struct count cnt;
 	int r;
 
 	memset(&im, 0, sizeof(im));
@@ -44,25 +65,14 @@ ckpt_info(int fd, FILE *out, struct ckpt_err *e)
 		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
 	if ((r = ck_read_meta(s, &im, e)) != 0)
 		goto out;
-	ck_stream_readahead(s);
 	if ((per = calloc(im.nproc, sizeof(*per))) == NULL) {
 		r = ck_fail(e, SS_ERR_ALLOC, "out of memory");
 		goto out;
 	}
-	for (;;) {
-		if ((r = ck_read_section(s, &type, &b, &idx, &addr, &np, &data,
-		    e)) != 0)
-			goto out;
-		if (type == CK_SEC_END)
-			break;
-		if (type != CK_SEC_PAGES || idx >= im.nproc) {
-			r = ck_fail(e, SS_ERR_CORRUPT, "corrupt image: "
-			    "unexpected section %u", type);
-			goto out;
-		}
-		pages += np;
-		per[idx] += np;
-	}
+	cnt.nproc = im.nproc;
+	cnt.per = per;
+	if ((r = ck_read_pages(s, count_pages, &cnt, &b, &pages, e)) != 0)
+		goto out;
 	if (buf_get_u32(b, &idx) != 0 || buf_get_u64(b, &total) != 0 ||
 	    total != pages) {
 		r = ck_fail(e, SS_ERR_CORRUPT, "corrupt image: page count");

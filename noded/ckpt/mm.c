@@ -9,25 +9,35 @@
  * written (anonymous copies), so untouched memory costs nothing.  Pages
  * are read with process_vm_readv (through /proc/PID/mem for mappings that
  * are not readable), and in anonymous memory zero pages are left out.
+ * Each piece read is checked for zero pages and summed (ck_page_sum)
+ * right away, while it is in this core's cache, and the batch it was
+ * read into is what the stream's writer thread writes (no copy).
  *
  * Restore, in the new process stopped under ptrace, by injected system
- * calls: unregister the rseq area the new process inherited, unmap all
- * but the vdso block, move the vdso block ([vvar] [vvar_vclock] [vdso])
- * to the dumped addresses (the vdso code and glibc hold absolute
- * addresses into it), map every area (files from their path, writable
- * until its pages are in), write the pages, put the real protections back, and set the mm fields (code, data, brk, stack,
- * arguments, environment, auxv and, for root, the exe link) with one
- * prctl(PR_SET_MM_MAP), which needs only CAP_CHECKPOINT_RESTORE.
+ * calls (some 30 us each, so they are counted): unregister the rseq area
+ * the new process inherited, unmap all but the vdso block (two calls,
+ * one each side of it), move the vdso block ([vvar] [vvar_vclock]
+ * [vdso]) to the dumped addresses (the vdso code and glibc hold absolute
+ * addresses into it), map every area with its own protection (files
+ * from their path), write the pages, and set the mm fields (code, data,
+ * brk, stack, arguments, environment, auxv and, for root, the exe link)
+ * with one prctl(PR_SET_MM_MAP), which needs only CAP_CHECKPOINT_RESTORE.
  *
  * Pages of anonymous memory go in with UFFDIO_COPY through a userfaultfd
  * made in the new process (by an injected call, taken with pidfd_getfd):
  * it allocates each page and copies into it, where process_vm_writev
  * would first fault in a zeroed page and then copy over it (the zeroing
- * was the largest cost of a restore).  The process is stopped, so no
- * fault ever reaches the userfaultfd; closing it (ck_mm_restore_uffd_
- * close) unregisters the memory.  Private file mappings, which a
- * userfaultfd does not take, and any area it refuses, get
- * process_vm_writev.
+ * was the largest cost of a restore), and it ignores the area's
+ * protection.  The process is stopped, so no fault ever reaches the
+ * userfaultfd; closing it (ck_mm_restore_uffd_close) unregisters the
+ * memory.  Other writable areas (private file mappings, which a
+ * userfaultfd does not take) get process_vm_writev; areas that are not
+ * writable (relro, written code) are written through /proc/PID/mem,
+ * which goes past the protection as a debugger's writes do, so no area
+ * needs an mprotect afterwards.  Only shared memory, which /proc/PID/mem
+ * cannot write past its protection, is mapped writable and mprotected
+ * once its pages are in.  ck_mm_restore_pages may run in two threads at
+ * once (image.c reads pages with two): it only reads the image structs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -471,16 +481,26 @@ read_mem(struct ck_proc *p, int memfd, const struct ck_vma *v, uint64_t addr,
 	return 0;
 }
 
+/*
+ * Pages are read in pieces of SUB_PAGES (256 KiB): each piece is checked
+ * for zero pages and summed page by page right after process_vm_readv
+ * put it in the batch, while it is still in this core's cache, instead
+ * of in passes over the whole batch later.
+ */
+#define SUB_PAGES	64
+
 /* Writes the pages of [start, end) that are worth carrying. */
 static int
 dump_range(struct ck_stream *s, uint32_t idx, struct ck_proc *p, int memfd,
     const struct ck_vma *v, uint64_t start, uint64_t end, uint64_t *npages,
     struct ckpt_err *e)
 {
-	uint64_t a, len, i, run;
-	uint32_t np;
-	uint8_t *bufp;
-	int r, skipzero = v->kind == CK_VMA_ANON || v->kind == CK_VMA_SHMEM;
+	struct ck_page_sum ps;
+	uint64_t a, len;
+	uint32_t np, i, j, sub, run0;
+	uint8_t *bufp, *pg;
+	int r, inrun, skipzero = v->kind == CK_VMA_ANON ||
+	    v->kind == CK_VMA_SHMEM;
 
 	for (a = start; a < end; a += len) {
 		np = (end - a) / CK_PAGE > CK_PAGES_MAX ? CK_PAGES_MAX :
@@ -488,24 +508,44 @@ dump_range(struct ck_stream *s, uint32_t idx, struct ck_proc *p, int memfd,
 		if ((bufp = ck_stream_page_room(s, &np, e)) == NULL)
 			return SS_ERR_SYSTEM;
 		len = (uint64_t)np * CK_PAGE;
-		if (read_mem(p, memfd, v, a, bufp, len) != 0)
-			return ck_fail(e, SS_ERR_SYSTEM, "process %d: reading "
-			    "%#llx: %s", p->pid, (unsigned long long)a,
-			    strerror(errno));
-		for (i = 0; i < np; ) {
-			if (skipzero && page_is_zero(bufp + i * CK_PAGE)) {
-				i++;
-				continue;
+		inrun = 0;
+		run0 = 0;
+		for (i = 0; i < np; i += sub) {
+			sub = np - i < SUB_PAGES ? np - i : SUB_PAGES;
+			if (read_mem(p, memfd, v, a + (uint64_t)i * CK_PAGE,
+			    bufp + (size_t)i * CK_PAGE, (size_t)sub * CK_PAGE) !=
+			    0)
+				return ck_fail(e, SS_ERR_SYSTEM, "process %d: "
+				    "reading %#llx: %s", p->pid,
+				    (unsigned long long)(a + (uint64_t)i *
+				    CK_PAGE), strerror(errno));
+			for (j = i; j < i + sub; j++) {
+				pg = bufp + (size_t)j * CK_PAGE;
+				if (skipzero && page_is_zero(pg)) {
+					if (inrun && (r = ck_write_pages(s, idx,
+					    a + (uint64_t)run0 * CK_PAGE, bufp +
+					    (size_t)run0 * CK_PAGE, j - run0,
+					    ck_page_sum_end(&ps), e)) != 0)
+						return r;
+					if (inrun)
+						*npages += j - run0;
+					inrun = 0;
+					continue;
+				}
+				if (!inrun) {
+					ck_page_sum_init(&ps);
+					run0 = j;
+					inrun = 1;
+				}
+				ck_page_sum_add(&ps, pg, CK_PAGE);
 			}
-			for (run = 1; i + run < np; run++)
-				if (skipzero && page_is_zero(bufp +
-				    (i + run) * CK_PAGE))
-					break;
-			if ((r = ck_write_pages(s, idx, a + i * CK_PAGE,
-			    bufp + i * CK_PAGE, run, e)) != 0)
+		}
+		if (inrun) {
+			if ((r = ck_write_pages(s, idx, a + (uint64_t)run0 *
+			    CK_PAGE, bufp + (size_t)run0 * CK_PAGE, np - run0,
+			    ck_page_sum_end(&ps), e)) != 0)
 				return r;
-			*npages += run;
-			i += run;
+			*npages += np - run0;
 		}
 		ck_stream_page_advance(s, np);
 	}
@@ -657,7 +697,8 @@ ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 	struct block cur, want;
 	struct ck_proc tmp;
 	const struct ck_vma *v;
-	uint64_t lo, hi, tmpbase, prot, flags;
+	char path[64];
+	uint64_t lo, hi, ulo, uhi, tmpbase, prot, flags;
 	long off, ret;
 	uint32_t i;
 	int k, r;
@@ -691,20 +732,28 @@ ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 		free_tmp(&tmp);
 		return r;
 	}
-	/* 2. Everything but the vdso block. */
+	/* 2. Everything but the vdso block: two calls, one on each side of
+	 * it (munmap takes holes in its stride), not one per mapping. */
 	lo = cur.start[0];
 	hi = cur.start[2] + cur.size[2];
+	ulo = hi;
+	uhi = lo;
 	for (i = 0; i < tmp.nvma; i++) {
 		v = &tmp.vmas[i];
 		if (v->kind >= CK_VMA_VVAR)
 			continue;
-		if ((r = sys(p, SYS_munmap, v->start, v->end - v->start, 0, 0,
-		    0, 0, NULL, "munmap", e)) != 0) {
-			free_tmp(&tmp);
-			return r;
-		}
+		if (v->start < ulo)
+			ulo = v->start;
+		if (v->end > uhi)
+			uhi = v->end;
 	}
 	free_tmp(&tmp);
+	if (ulo < lo && (r = sys(p, SYS_munmap, ulo, lo - ulo, 0, 0, 0, 0,
+	    NULL, "munmap", e)) != 0)
+		return r;
+	if (uhi > hi && (r = sys(p, SYS_munmap, hi, uhi - hi, 0, 0, 0, 0,
+	    NULL, "munmap", e)) != 0)
+		return r;
 	/* 3. The vdso block to its old address, through a free spot if the
 	 * old and new places overlap. */
 	if (want.start[0] != cur.start[0]) {
@@ -728,7 +777,9 @@ ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 				return r;
 	}
 	p->sys_ip = want.start[2] + off;
-	/* 4. Every area, writable while its pages come in. */
+	/* 4. Every area, with its own protection (pages go in past it,
+	 * see ck_mm_restore_pages), but shared memory, which is writable
+	 * until its pages are in. */
 	for (i = 0; i < p->nvma; i++) {
 		v = &p->vmas[i];
 		prot = v->prot;
@@ -737,7 +788,6 @@ ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 			flags = MAP_PRIVATE | MAP_ANONYMOUS;
 			if (v->flags & CK_VMAF_GROWSDOWN)
 				flags |= MAP_GROWSDOWN;
-			prot |= PROT_READ | PROT_WRITE;
 			break;
 		case CK_VMA_SHMEM:
 			flags = MAP_SHARED | MAP_ANONYMOUS;
@@ -745,7 +795,6 @@ ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 			break;
 		case CK_VMA_FILE_PRIV:
 			flags = MAP_PRIVATE;
-			prot |= PROT_READ | PROT_WRITE;
 			break;
 		case CK_VMA_FILE_SHARED:
 			flags = MAP_SHARED;
@@ -763,6 +812,10 @@ ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 			    "at %#llx landed at %#lx", p->npid,
 			    (unsigned long long)v->start, ret);
 	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", p->npid);
+	if ((p->memfd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
 	uffd_open(p);
 	return 0;
 }
@@ -821,6 +874,9 @@ ck_mm_restore_uffd_close(struct ck_proc *p)
 	if (p->uffd >= 0)
 		close(p->uffd);
 	p->uffd = -1;
+	if (p->memfd >= 0)
+		close(p->memfd);
+	p->memfd = -1;
 	for (i = 0; i < p->nvma; i++)
 		p->vmas[i].uffd = 0;
 }
@@ -865,6 +921,7 @@ ck_mm_restore_pages(struct ck_proc *p, uint64_t addr, const uint8_t *data,
 	uint64_t end = addr + (uint64_t)npages * CK_PAGE;
 	const struct ck_vma *v = NULL;
 	struct iovec l, rm;
+	ssize_t n;
 	uint32_t lo = 0, hi = p->nvma, mid;
 
 	/* Binary search: the vmas are sorted and disjoint. */
@@ -884,15 +941,34 @@ ck_mm_restore_pages(struct ck_proc *p, uint64_t addr, const uint8_t *data,
 		    "%#llx outside any mapping", (unsigned long long)addr);
 	if (v->uffd)
 		return uffd_copy(p, addr, data, end - addr, e);
-	l.iov_base = (void *)data;
-	l.iov_len = end - addr;
-	rm.iov_base = (void *)addr;
-	rm.iov_len = end - addr;
-	if (process_vm_writev(p->npid, &l, 1, &rm, 1, 0) !=
-	    (ssize_t)(end - addr))
-		return ck_fail(e, SS_ERR_SYSTEM, "process %d: writing pages at "
-		    "%#llx: %s", p->npid, (unsigned long long)addr,
-		    strerror(errno));
+	if ((v->prot & PROT_WRITE) || v->kind == CK_VMA_SHMEM) {
+		l.iov_base = (void *)data;
+		l.iov_len = end - addr;
+		rm.iov_base = (void *)addr;
+		rm.iov_len = end - addr;
+		if (process_vm_writev(p->npid, &l, 1, &rm, 1, 0) !=
+		    (ssize_t)(end - addr))
+			return ck_fail(e, SS_ERR_SYSTEM, "process %d: writing "
+			    "pages at %#llx: %s", p->npid,
+			    (unsigned long long)addr, strerror(errno));
+		return 0;
+	}
+	/* Not writable (relro, code, guard areas): through /proc/PID/mem,
+	 * which writes past the protection as a debugger does, copying
+	 * the file's page in a private mapping. */
+	for (; addr < end; addr += n, data += n) {
+		if ((n = pwrite(p->memfd, data, end - addr, (off_t)addr)) <= 0) {
+			if (n < 0 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			if (n == 0)
+				errno = EIO;
+			return ck_fail(e, SS_ERR_SYSTEM, "process %d: writing "
+			    "pages at %#llx: %s", p->npid,
+			    (unsigned long long)addr, strerror(errno));
+		}
+	}
 	return 0;
 }
 
@@ -906,10 +982,10 @@ ck_mm_restore_finish(struct ck_proc *p, int exe_fd, struct ckpt_err *e)
 	uint32_t i;
 	int r;
 
+	/* Only shared memory was mapped writable for its pages. */
 	for (i = 0; i < p->nvma; i++) {
 		v = &p->vmas[i];
-		if (v->kind != CK_VMA_ANON && v->kind != CK_VMA_FILE_PRIV &&
-		    v->kind != CK_VMA_SHMEM)
+		if (v->kind != CK_VMA_SHMEM)
 			continue;
 		if (v->prot == (PROT_READ | PROT_WRITE) ||
 		    v->prot == (PROT_READ | PROT_WRITE | PROT_EXEC))

@@ -26,8 +26,10 @@
  * SEIZE      ptrace every new process (PTRACE_O_EXITKILL: if we die,
  *            they die)
  * LAYOUT     mm.c: vdso block moved, old memory gone, areas mapped
- * PAGES      page sections streamed into the processes, then END
- * FINISH     protections, mm fields, threads, close the extra fds,
+ * PAGES      page sections streamed into the processes, by two threads
+ *            (image.c, ck_read_pages; put_pages()), then END
+ * FINISH     protections of shared memory, mm fields, threads, close the
+ *            extra fds,
  *            credentials (last: they may drop our privilege), registers
  * RUN        detach
  */
@@ -131,7 +133,8 @@ ck_read_meta(struct ck_stream *s, struct ck_image *im, struct ckpt_err *e)
 				goto out;
 			}
 			for (i = 0; i < im->nproc; i++)
-				im->procs[i].exefd = im->procs[i].uffd = -1;
+				im->procs[i].exefd = im->procs[i].uffd =
+				    im->procs[i].memfd = -1;
 			buf_free(b);
 			b = NULL;
 			continue;
@@ -699,6 +702,19 @@ finish(struct ck_proc *p, int base, int same_pid, struct ckpt_err *e)
 	return ck_threads_finish(p, e);
 }
 
+/* PAGES: one run of pages into its process (ck_read_pages, any thread). */
+static int
+put_pages(void *arg, uint32_t idx, uint64_t addr, const uint8_t *data,
+    uint32_t np, struct ckpt_err *e)
+{
+	struct ck_image *im = arg;
+
+	if (idx >= im->nproc)
+		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: pages of "
+		    "process %u of %u", idx, im->nproc);
+	return ck_mm_restore_pages(&im->procs[idx], addr, data, np, e);
+}
+
 /* RUN: detaches every thread; the tree runs. */
 static int
 release(struct ckpt_restored *rs, struct ckpt_err *e)
@@ -736,9 +752,8 @@ ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
 	struct rctx c;
 	int sp[2] = { -1, -1 }, sync[2] = { -1, -1 }, one = 1, base, r;
 	int oldns = -1;
-	uint32_t i, j, type, idx, np, nthr = 0;
-	uint64_t addr, pages = 0, total;
-	const uint8_t *data;
+	uint32_t i, j, idx, nthr = 0;
+	uint64_t pages = 0, total;
 	struct buf *b = NULL;
 	pid_t root = -1;
 
@@ -829,23 +844,8 @@ ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
 		if ((r = ck_mm_restore_layout(im, &im->procs[i], e)) != 0)
 			goto fail;
 	/* PAGES */
-	ck_stream_readahead(s);
-	for (;;) {
-		if ((r = ck_read_section(s, &type, &b, &idx, &addr, &np, &data,
-		    e)) != 0)
-			goto fail;
-		if (type == CK_SEC_END)
-			break;
-		if (type != CK_SEC_PAGES || idx >= im->nproc) {
-			r = ck_fail(e, SS_ERR_CORRUPT, "corrupt image: "
-			    "unexpected section %u among pages", type);
-			goto fail;
-		}
-		if ((r = ck_mm_restore_pages(&im->procs[idx], addr, data, np,
-		    e)) != 0)
-			goto fail;
-		pages += np;
-	}
+	if ((r = ck_read_pages(s, put_pages, im, &b, &pages, e)) != 0)
+		goto fail;
 	if (buf_get_u32(b, &idx) != 0 || buf_get_u64(b, &total) != 0 ||
 	    total != pages || idx != im->nproc) {
 		r = ck_fail(e, SS_ERR_CORRUPT, "corrupt image: %llu pages "

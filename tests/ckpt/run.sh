@@ -553,6 +553,20 @@ damaged truncated truncated
 cp "$D/img" "$D/bad"
 printf '\x5a' | dd of="$D/bad" bs=1 seek=$((size / 3)) conv=notrunc 2>/dev/null
 damaged flipped-byte checksum
+# The same through a pipe that stalls just before its end: refused
+# without waiting for more input (a page reader blocked in read(2) is
+# cancelled).
+mkfifo "$D/fifo"
+"$SCKPT" restore -i "$D/fifo" >"$D/stall.pid" 2>"$D/stall.out" &
+RS=$!
+exec 3>"$D/fifo"
+head -c $((size - 1)) "$D/bad" >&3
+check "refuses a damaged image on a stalled pipe (checksum)" \
+    wait_for grep -qi checksum "$D/stall.out"
+exec 3>&-
+wait $RS
+check "damaged image on a stalled pipe: no process started" \
+    [ ! -s "$D/stall.pid" ]
 cp "$D/img" "$D/bad"
 printf '\x09' | dd of="$D/bad" bs=1 seek=7 conv=notrunc 2>/dev/null
 damaged other-version version

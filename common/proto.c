@@ -775,6 +775,7 @@ move_spec_put(struct buf *b, const struct move_spec *s)
 	TRY(buf_put_cstring(b, s->key));
 	TRY(buf_put_cstring(b, s->self));
 	TRY(buf_put_cstring(b, s->hostkey));
+	TRY(buf_put_cstring(b, s->freezer));
 fail:
 	return r;
 }
@@ -795,6 +796,7 @@ move_spec_get(struct buf *b, struct move_spec *s)
 	TRY(buf_get_cstring(b, PROTO_MAX_NAME, &s->key));
 	TRY(buf_get_cstring(b, PROTO_MAX_NAME, &s->self));
 	TRY(buf_get_cstring(b, PROTO_MAX_PATH, &s->hostkey));
+	TRY(buf_get_cstring(b, PROTO_MAX_PATH, &s->freezer));
 	return 0;
 fail:
 	move_spec_clear(s);
@@ -810,6 +812,7 @@ move_spec_clear(struct move_spec *s)
 	free(s->key);
 	free(s->self);
 	free(s->hostkey);
+	free(s->freezer);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -154,6 +154,8 @@ struct move_spec {
 	char		*key;		/* target's host key, base64 */
 	char		*self;		/* our node name */
 	char		*hostkey;	/* path of our host key */
+	char		*freezer;	/* the job's cgroup, to freeze first;
+					   "" if it has none */
 };
 
 /* MSG_SPAWN flags. */

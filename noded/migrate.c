@@ -196,7 +196,7 @@ mig_start(const struct req *r, struct rjob *rj, unsigned dst, char *why,
 	struct termios tio;
 	struct peer *p;
 	struct buf *m = NULL;
-	char hk[4200];
+	char hk[4200], cg[4300], probe[4400];
 	int fd = -1, rc;
 
 	if (r != NULL && r->uid != 0 && r->uid != rj->uid) {
@@ -264,6 +264,16 @@ mig_start(const struct req *r, struct rjob *rj, unsigned dst, char *why,
 	ms.self = g.name;
 	snprintf(hk, sizeof(hk), "%s/hostkey", g.statedir);
 	ms.hostkey = hk;
+	/* The job's cgroup, where its shepherd made one: frozen first. */
+	cg[0] = '\0';
+	if (g.cgroot[0] != '\0') {
+		snprintf(cg, sizeof(cg), "%s/%llu", g.cgroot,
+		    (unsigned long long)rj->gpid);
+		snprintf(probe, sizeof(probe), "%s/cgroup.procs", cg);
+		if (access(probe, F_OK) != 0)
+			cg[0] = '\0';
+	}
+	ms.freezer = cg;
 	if (dir_migration_begin(g.dir, rj->gpid, g.id, dst, now_s(),
 	    &rj->mig_id) != 0) {
 		snprintf(why, wlen, "the directory: %s", dir_errmsg(g.dir));

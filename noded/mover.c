@@ -641,6 +641,7 @@ main(int argc, char **argv)
 	o.out_arg = m;
 	o.decide = decide;
 	o.decide_arg = m;
+	o.freezer = m->spec.freezer[0] != '\0' ? m->spec.freezer : NULL;
 	memset(&st, 0, sizeof(st));
 	/* A child caught between its exit and its parent's wait makes the
 	 * dump say "busy" before it writes a byte: the tree runs on, and we

@@ -1,7 +1,7 @@
 /*
  * sckpt: checkpoint a process tree to a file or a stream, and restart it.
  *
- *	sckpt dump -t PID -o FILE|- [--leave-running]
+ *	sckpt dump -t PID -o FILE|- [--leave-running] [--freezer CGROUP]
  *	sckpt restore -i FILE|- [-d] [--same-pid]
  *	sckpt info FILE|-
  *	sckpt check -t PID
@@ -27,7 +27,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: sckpt dump -t PID -o FILE|- [--leave-running]\n"
+	    "usage: sckpt dump -t PID -o FILE|- [--leave-running] "
+	    "[--freezer CGROUP]\n"
 	    "       sckpt restore -i FILE|- [-d] [--same-pid]\n"
 	    "       sckpt info FILE|-\n"
 	    "       sckpt check -t PID\n");
@@ -39,6 +40,7 @@ cmd_dump(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "leave-running", no_argument, NULL, 'L' },
+		{ "freezer", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ckpt_dump_opts o;
@@ -61,6 +63,9 @@ cmd_dump(int argc, char **argv)
 			break;
 		case 'L':
 			o.leave_running = 1;
+			break;
+		case 'F':
+			o.freezer = optarg;
 			break;
 		default:
 			usage();

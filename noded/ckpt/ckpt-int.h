@@ -362,7 +362,23 @@ int	ck_sig_thread_collect(pid_t tid, struct ck_thread *t, struct ckpt_err *e);
 int	ck_thread_refuse(pid_t pid, pid_t tid, struct ckpt_err *e);
 /* The children of every thread of pid; *kidsp is the caller's to free. */
 int	ck_children(pid_t pid, pid_t **kidsp, uint32_t *np, struct ckpt_err *e);
-int	ck_threads_freeze(pid_t root, struct ck_image *im, struct ckpt_err *e);
+int	ck_threads_freeze(pid_t root, const char *freezer, struct ck_image *im,
+	    struct ckpt_err *e);
+
+/* freezer.c: threads seized while their cgroup was frozen. */
+struct ck_frozen {
+	pid_t		*tids;		/* seized and stopped */
+	uint8_t		*used;		/* taken by the tree (or gone) */
+	uint32_t	 n;
+};
+/* Freezes cgroup dir, seizes every thread in it, thaws it, and waits for
+ * them in their ptrace stops. */
+int	ck_frozen_seize(const char *dir, struct ck_frozen *fz,
+	    struct ckpt_err *e);
+/* 1 if tid is one of them (it is the caller's from now on). */
+int	ck_frozen_take(struct ck_frozen *fz, pid_t tid);
+/* Lets go of those not taken, and frees fz. */
+void	ck_frozen_release(struct ck_frozen *fz);
 void	ck_threads_release(struct ck_image *im, int kill_them);
 int	ck_threads_collect(struct ck_proc *p, struct ckpt_err *e);
 int	ck_thread_encode(struct buf *b, const struct ck_thread *t);

@@ -49,8 +49,11 @@ struct ckpt_dump_opts {
 	void		*out_arg;
 	int		 leave_running;	/* 1: the tree runs on after the dump;
 					   0: it is SIGKILLed once written */
-	const char	*freezer;	/* a cgroup directory holding the tree to
-					   freeze first, or NULL (not used yet) */
+	const char	*freezer;	/* a cgroup directory holding the tree
+					   (v2, or the v1 freezer hierarchy) to
+					   freeze first, so that nothing in it
+					   forks while it is seized; or NULL.
+					   Whatever else is in it is let go. */
 	/*
 	 * Migration's two phases: when not NULL, called once the whole image
 	 * is written, with the tree still frozen under ptrace.  It returns 1

@@ -122,7 +122,7 @@ ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
 		return ck_fail(e, SS_ERR_BAD, "cannot dump myself");
 	t0 = ck_now_ns();
 	/* freeze */
-	if ((r = ck_threads_freeze(o->pid, &im, e)) != 0)
+	if ((r = ck_threads_freeze(o->pid, o->freezer, &im, e)) != 0)
 		goto fail;
 	/* collect */
 	for (i = 0; i < im.nproc; i++) {

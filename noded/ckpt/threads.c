@@ -118,7 +118,8 @@ ck_thread_refuse(pid_t pid, pid_t tid, struct ckpt_err *e)
 			seccomp = strtol(line + 8, NULL, 10);
 	}
 	fclose(f);
-	if (tracer > 0)
+	/* Us: seized while its cgroup was frozen (freezer.c). */
+	if (tracer > 0 && tracer != (long)getpid())
 		return ck_fail(e, SS_ERR_UNSUPPORTED, "thread %d: already "
 		    "traced by process %ld", tid, tracer);
 	if (seccomp != 0)
@@ -224,9 +225,11 @@ proc_gone(pid_t pid, int r, struct ckpt_err *e)
 	    "being frozen", pid);
 }
 
-/* Seizes the threads of p not seized yet; *newp counts them. */
+/* Seizes the threads of p not seized yet (or takes those fz holds);
+ * *newp counts them. */
 static int
-freeze_threads(struct ck_proc *p, int *newp, struct ckpt_err *e)
+freeze_threads(struct ck_proc *p, int *newp, struct ck_frozen *fz,
+    struct ckpt_err *e)
 {
 	char path[64];
 	DIR *d;
@@ -266,7 +269,9 @@ freeze_threads(struct ck_proc *p, int *newp, struct ckpt_err *e)
 		}
 		p->thr = nt;
 		memset(&nt[p->nthr], 0, sizeof(*nt));
-		if ((r = ck_seize(tid, 0, e)) != 0) {
+		if (ck_frozen_take(fz, tid))
+			;	/* seized while its cgroup was frozen */
+		else if ((r = ck_seize(tid, 0, e)) != 0) {
 			/* A thread that exited meanwhile is no error. */
 			if (kill(tid, 0) == -1 && errno == ESRCH) {
 				r = 0;
@@ -316,15 +321,36 @@ find_children(struct ck_image *im, int *newp, struct ckpt_err *e)
 	return 0;
 }
 
+static int	freeze_tree(pid_t, struct ck_image *, struct ck_frozen *,
+		    struct ckpt_err *);
+
 int
-ck_threads_freeze(pid_t root, struct ck_image *im, struct ckpt_err *e)
+ck_threads_freeze(pid_t root, const char *freezer, struct ck_image *im,
+    struct ckpt_err *e)
+{
+	struct ck_frozen fz;
+	int r;
+
+	memset(&fz, 0, sizeof(fz));
+	if (kill(root, 0) == -1)
+		return ck_fail(e, SS_ERR_NOT_FOUND, "process %d: %s", root,
+		    strerror(errno));
+	if (freezer != NULL && (r = ck_frozen_seize(freezer, &fz, e)) != 0)
+		return r;
+	r = freeze_tree(root, im, &fz, e);
+	/* Those of the cgroup that are not of the tree go; on failure the
+	 * caller lets go of the tree's. */
+	ck_frozen_release(&fz);
+	return r;
+}
+
+static int
+freeze_tree(pid_t root, struct ck_image *im, struct ck_frozen *fz,
+    struct ckpt_err *e)
 {
 	uint32_t i;
 	int fresh, r;
 
-	if (kill(root, 0) == -1)
-		return ck_fail(e, SS_ERR_NOT_FOUND, "process %d: %s", root,
-		    strerror(errno));
 	if ((r = proc_add(im, root, -1, e)) != 0)
 		return r;
 	/*
@@ -338,7 +364,7 @@ ck_threads_freeze(pid_t root, struct ck_image *im, struct ckpt_err *e)
 			fresh = 0;
 			for (i = 0; i < im->nproc; i++)
 				if ((r = freeze_threads(&im->procs[i], &fresh,
-				    e)) != 0)
+				    fz, e)) != 0)
 					return r;
 		} while (fresh > 0);
 		if ((r = find_children(im, &fresh, e)) != 0)

@@ -153,7 +153,13 @@ wait_for 30 node_state n3 up
 run on n1 ssubmit -n n2 -- perl -MIO::Socket -e '$s = IO::Socket::INET->new(Listen => 1, LocalPort => 0) or die; sleep 300'
 is "$RC" 0 "a job holding a socket starts ($ERR)"
 G4=${OUT%$'\n'}
-wait_for 20 job_state_is n1 "$G4" S
+# Sleeping is not enough: perl may not have made its socket yet.
+has_socket() { # NODE GPID
+	local pid
+	pid=$(sps_field n1 "$2" pid)
+	[[ -n $pid ]] && on "$1" sh -c 'ls -l /proc/$1/fd | grep -q "socket:"' sh "$pid"
+}
+check "... and has made its socket" wait_for 20 has_socket n2 "$G4"
 run on n1 smigrate "$G4" n3
 isnt "$RC" 0 "a job with a socket: refused"
 like "$ERR" "socket" "... naming the socket"

@@ -7,7 +7,7 @@
  * process and thread, the very functions the dump runs on them:
  * ck_task_refuse and ck_thread_refuse (zombie, POSIX timers, deleted
  * program, tracer, seccomp), ck_mm_check (mappings: SysV shared memory,
- * deleted or special files, shared anonymous memory in a tree) and
+ * deleted or special files) and
  * ck_fds_walk (sockets, anon inodes, deleted files, devices).  So a
  * refusal names the resource exactly as the dump's would.  What it
  * cannot see (the state of a resource at the instant of the freeze, a
@@ -128,7 +128,7 @@ ckpt_check(pid_t pid, struct ckpt_err *e)
 		r = vanished(pids, i, r);
 	}
 	for (i = 0; i < n && r == 0; i++)
-		r = vanished(pids, i, ck_mm_check(pids[i], n > 1, e));
+		r = vanished(pids, i, ck_mm_check(pids[i], e));
 	for (i = 0; i < n && r == 0; i++)
 		r = vanished(pids, i, ck_fds_walk(pids[i], NULL, NULL, e));
 	free(pids);

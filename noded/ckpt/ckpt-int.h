@@ -82,6 +82,13 @@ struct ck_vma {
 	uint64_t	 fmtime;	/* on restore if changed (ns) */
 	int		 tfd;		/* restore: the file's fd in the target */
 	int		 uffd;		/* restore: registered with p->uffd */
+	uint32_t	 shm;		/* SHMEM: its object, 1..; every
+					   mapping of one object, in any
+					   process, has the same (shmem.c);
+					   0: an object of its own */
+	/* dump only */
+	uint64_t	 sdev;		/* SHMEM: the object's device and */
+	uint64_t	 sino;		/* inode in /proc/PID/maps */
 };
 #define CK_VMAF_GROWSDOWN	0x1
 #define CK_VMAF_STACK		0x2	/* [stack] */
@@ -176,6 +183,16 @@ struct ck_proc {
 	uint64_t	 scratch;	/* a page for injected arguments */
 };
 
+/*
+ * One shared anonymous memory object of the dumped tree (dump only,
+ * shmem.c): every mapping of it has its number, index + 1, in vma->shm.
+ */
+struct ck_shm {
+	uint64_t	 dev, ino;	/* as /proc/PID/maps shows them */
+	uint64_t	 npages;	/* its pages mapped by some mapping */
+	uint8_t		*done;		/* bitmap: pages already written */
+};
+
 /* The whole image. */
 struct ck_image {
 	uint32_t	 version;
@@ -190,6 +207,9 @@ struct ck_image {
 	struct ck_desc	*descs;
 	uint32_t	 npipe;
 	struct ck_pipe	*pipes;
+	/* dump only */
+	uint32_t	 nshm;
+	struct ck_shm	*shms;
 	/* restore only */
 	int		 out_std[3];	/* fds standing for outside 0, 1, 2 */
 	int		 out_null;	/* /dev/null for other outside fds */
@@ -276,7 +296,7 @@ uint32_t ck_page_sum_end(const struct ck_page_sum *ps);
 #define CK_SEC_END	10	/* end of image, with totals */
 
 #define CK_MAGIC	0x53434b50u	/* "SCKP" */
-#define CK_VERSION	2u
+#define CK_VERSION	3u		/* 3: vma records carry shm */
 #define CK_SEC_MAX	(16u * 1024 * 1024)
 #define CK_PAGES_MAX	1024u		/* pages per CK_SEC_PAGES */
 
@@ -322,17 +342,15 @@ int	ck_wait_stop(pid_t tid, struct ckpt_err *e);
 int	ck_mm_collect(struct ck_proc *p, struct ckpt_err *e);
 /*
  * The mappings of live process pid against the engine's rules (the same
- * as ck_mm_collect's), without stopping it; in_tree: pid is one of
- * several processes dumped together.
+ * as ck_mm_collect's), without stopping it.
  */
-int	ck_mm_check(pid_t pid, int in_tree, struct ckpt_err *e);
-/* The rule on p's mappings that needs the whole tree known. */
-int	ck_mm_tree_rule(const struct ck_proc *p, int in_tree,
-	    struct ckpt_err *e);
+int	ck_mm_check(pid_t pid, struct ckpt_err *e);
 int	ck_mm_encode(struct buf *b, const struct ck_proc *p);
 int	ck_mm_decode(struct buf *b, struct ck_proc *p);
-int	ck_mm_write_pages(struct ck_stream *s, uint32_t idx, struct ck_proc *p,
-	    uint64_t *npages, struct ckpt_err *e);
+/* The pages of process idx of im (its shared objects' pages only once
+ * in the whole image, see shmem.c). */
+int	ck_mm_write_pages(struct ck_stream *s, struct ck_image *im,
+	    uint32_t idx, uint64_t *npages, struct ckpt_err *e);
 int	ck_mm_prepare(struct ck_proc *p, struct ckpt_err *e);
 int	ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 	    struct ckpt_err *e);
@@ -342,6 +360,24 @@ int	ck_mm_restore_finish(struct ck_proc *p, int exe_fd, struct ckpt_err *e);
 /* Once every page is in: unregisters p's memory from its userfaultfd
  * and closes its /proc/PID/mem. */
 void	ck_mm_restore_uffd_close(struct ck_proc *p);
+
+/*
+ * shmem.c: shared anonymous memory objects across the tree.
+ *
+ * Dump: ck_shm_collect numbers the objects (vma->shm) once every
+ * process's mappings are known; ck_shm_claim, while the pages are
+ * written, hands out each page of an object once; ck_shm_open opens an
+ * object through /proc/PID/map_files (or -1, see there).
+ * Restore: ck_shm_restore_open, in the OPEN stage, creates each object
+ * mapped more than once and opens it at fd >= base for the new
+ * processes to map (vma->tfd).
+ */
+int	ck_shm_collect(struct ck_image *im, struct ckpt_err *e);
+int	ck_shm_claim(struct ck_image *im, const struct ck_vma *v,
+	    uint64_t *startp, uint64_t end, uint64_t *endp);
+int	ck_shm_open(pid_t pid, const struct ck_vma *v);
+int	ck_shm_restore_open(struct ck_image *im, int base,
+	    struct ckpt_err *e);
 
 /* Refusals seen from /proc without a stop: zombie, timers, deleted exe. */
 int	ck_task_refuse(pid_t pid, char *statep, struct ckpt_err *e);

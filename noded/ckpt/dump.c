@@ -2,7 +2,8 @@
  * dump.c: the dump driver, a straight list of steps.
  *
  *	freeze		seize and interrupt every thread of the tree
- *	collect		task, mm, threads, signals of each process; files
+ *	collect		task, mm, threads, signals of each process; files;
+ *			shared memory objects across the tree (shmem.c)
  *			(anything not carried is refused here: nothing written)
  *	write		header, metadata, pages, end
  *	release		SIGKILL the tree, or detach it (--leave-running)
@@ -137,9 +138,8 @@ ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
 	}
 	if ((r = ck_files_collect(&im, e)) != 0)
 		goto fail;
-	for (i = 0; i < im.nproc; i++)
-		if ((r = ck_mm_tree_rule(&im.procs[i], im.nproc > 1, e)) != 0)
-			goto fail;
+	if ((r = ck_shm_collect(&im, e)) != 0)
+		goto fail;
 	fill_header(&im);
 	/* write */
 	if ((s = ck_stream_new(o->out_fn != NULL ? -1 : o->out_fd, 1)) ==
@@ -174,7 +174,7 @@ ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
 	if ((r = put_section(s, CK_SEC_META_END, 0, enc_none, NULL, e)) != 0)
 		goto fail;
 	for (i = 0; i < im.nproc; i++)
-		if ((r = ck_mm_write_pages(s, i, &im.procs[i], &pages, e)) != 0)
+		if ((r = ck_mm_write_pages(s, &im, i, &pages, e)) != 0)
 			goto fail;
 	if ((r = put_section(s, CK_SEC_END, im.nproc, enc_end, &pages, e)) != 0)
 		goto fail;

@@ -16,6 +16,9 @@
  *	HEADER		arch, kernel release, XCR0, xstate size, vdso sizes,
  *			number of processes
  *	per process	PROC, THREAD (one per thread, leader first), MM, FILES
+ *			(MM: mm fields, auxv, then each mapping: start, end,
+ *			offset, kind, protection, flags, path, file size and
+ *			mtime, u32 shared object number, see shmem.c)
  *	DESCS		the open file descriptions of the tree
  *	PIPE		one per pipe with an end in the tree, bytes in flight
  *	META_END
@@ -23,6 +26,9 @@
  *			the pages (untouched pages and, in anonymous memory,
  *			zero pages are left out)
  *	END		u64 total pages, so a truncated stream is caught
+ *
+ * Versions: 2; 3 added the shared object number to every mapping (the
+ * pages of an object shared by several mappings appear once).
  *
  * A reader refuses anything else: wrong magic or version, an unknown
  * section type, a bad crc, a length over the limit, or end of input before
@@ -1250,5 +1256,8 @@ ck_image_free(struct ck_image *im)
 	for (i = 0; i < im->npipe; i++)
 		free(im->pipes[i].data);
 	free(im->pipes);
+	for (i = 0; i < im->nshm; i++)
+		free(im->shms[i].done);
+	free(im->shms);
 	memset(im, 0, sizeof(*im));
 }

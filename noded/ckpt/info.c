@@ -99,7 +99,7 @@ ckpt_info(int fd, FILE *out, struct ckpt_err *e)
 		for (j = 0; j < p->nvma; j++) {
 			struct ck_vma *v = &p->vmas[j];
 
-			fprintf(out, "  %012llx-%012llx %c%c%c %-11s %s\n",
+			fprintf(out, "  %012llx-%012llx %c%c%c %-11s %s",
 			    (unsigned long long)v->start,
 			    (unsigned long long)v->end,
 			    v->prot & PROT_READ ? 'r' : '-',
@@ -108,6 +108,11 @@ ckpt_info(int fd, FILE *out, struct ckpt_err *e)
 			    vma_kind(v->kind), v->path ? v->path :
 			    (v->flags & CK_VMAF_HEAP) ? "[heap]" :
 			    (v->flags & CK_VMAF_STACK) ? "[stack]" : "");
+			/* Mappings of one shared object have one number. */
+			if (v->shm != 0)
+				fprintf(out, "object %u at %#llx",
+				    v->shm, (unsigned long long)v->pgoff);
+			fputc('\n', out);
 		}
 		for (j = 0; j < p->nfd; j++) {
 			struct ck_desc *d = &im.descs[p->fds[j].desc];

@@ -9,6 +9,9 @@
  * written (anonymous copies), so untouched memory costs nothing.  Pages
  * are read with process_vm_readv (through /proc/PID/mem for mappings that
  * are not readable), and in anonymous memory zero pages are left out.
+ * Shared anonymous memory is read where its object says it has pages
+ * (SEEK_DATA on /proc/PID/map_files, for root), and each page of an
+ * object shared by several mappings only once (shmem.c).
  * Each piece read is checked for zero pages and summed (ck_page_sum)
  * right away, while it is in this core's cache, and the batch it was
  * read into is what the stream's writer thread writes (no copy).
@@ -19,9 +22,11 @@
  * one each side of it), move the vdso block ([vvar] [vvar_vclock]
  * [vdso]) to the dumped addresses (the vdso code and glibc hold absolute
  * addresses into it), map every area with its own protection (files
- * from their path), write the pages, and set the mm fields (code, data,
- * brk, stack, arguments, environment, auxv and, for root, the exe link)
- * with one prctl(PR_SET_MM_MAP), which needs only CAP_CHECKPOINT_RESTORE.
+ * from their path, shared anonymous memory of several mappings from the
+ * object the restorer made, see shmem.c), write the pages, and set the
+ * mm fields (code, data, brk, stack, arguments, environment, auxv and,
+ * for root, the exe link) with one prctl(PR_SET_MM_MAP), which needs
+ * only CAP_CHECKPOINT_RESTORE.
  *
  * Pages of anonymous memory go in with UFFDIO_COPY through a userfaultfd
  * made in the new process (by an injected call, taken with pidfd_getfd):
@@ -214,7 +219,8 @@ static int
 parse_maps(pid_t pid, struct ck_proc *p, int lenient, struct ckpt_err *e)
 {
 	char path[64], *data, *line, *next, perms[8], *name;
-	unsigned long long start, end, off;
+	unsigned long long start, end, off, ino;
+	unsigned int maj, mnr;
 	struct ck_vma *nv, v;
 	int n, r = 0;
 
@@ -228,8 +234,8 @@ parse_maps(pid_t pid, struct ck_proc *p, int lenient, struct ckpt_err *e)
 		else
 			next = line + strlen(line);
 		n = 0;
-		if (sscanf(line, "%llx-%llx %7s %llx %*x:%*x %*u %n", &start,
-		    &end, perms, &off, &n) < 4 || n == 0) {
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start,
+		    &end, perms, &off, &maj, &mnr, &ino, &n) < 7 || n == 0) {
 			r = ck_fail(e, SS_ERR_BAD, "%s: cannot parse: %s",
 			    path, line);
 			break;
@@ -239,6 +245,8 @@ parse_maps(pid_t pid, struct ck_proc *p, int lenient, struct ckpt_err *e)
 		v.start = start;
 		v.end = end;
 		v.pgoff = off;
+		v.sdev = makedev(maj, mnr);
+		v.sino = ino;
 		v.tfd = -1;
 		v.prot = (perms[0] == 'r' ? PROT_READ : 0) |
 		    (perms[1] == 'w' ? PROT_WRITE : 0) |
@@ -271,31 +279,14 @@ parse_maps(pid_t pid, struct ck_proc *p, int lenient, struct ckpt_err *e)
 static void	free_tmp(struct ck_proc *);
 
 int
-ck_mm_tree_rule(const struct ck_proc *p, int in_tree, struct ckpt_err *e)
-{
-	uint32_t j;
-
-	/* Shared anonymous memory would come back unshared between the
-	 * processes of a tree: refuse rather than break them. */
-	for (j = 0; j < p->nvma && in_tree; j++)
-		if (p->vmas[j].kind == CK_VMA_SHMEM)
-			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: "
-			    "shared anonymous memory at %#llx in a tree "
-			    "cannot be checkpointed yet", p->pid,
-			    (unsigned long long)p->vmas[j].start);
-	return 0;
-}
-
-int
-ck_mm_check(pid_t pid, int in_tree, struct ckpt_err *e)
+ck_mm_check(pid_t pid, struct ckpt_err *e)
 {
 	struct ck_proc tmp;
 	int r;
 
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.pid = pid;
-	if ((r = parse_maps(pid, &tmp, 0, e)) == 0)
-		r = ck_mm_tree_rule(&tmp, in_tree, e);
+	r = parse_maps(pid, &tmp, 0, e);
 	free_tmp(&tmp);
 	return r;
 }
@@ -389,7 +380,8 @@ ck_mm_encode(struct buf *b, const struct ck_proc *p)
 		    (r = buf_put_u32(b, v->flags)) != 0 ||
 		    (r = buf_put_cstring(b, v->path)) != 0 ||
 		    (r = buf_put_u64(b, v->fsize)) != 0 ||
-		    (r = buf_put_u64(b, v->fmtime)) != 0)
+		    (r = buf_put_u64(b, v->fmtime)) != 0 ||
+		    (r = buf_put_u32(b, v->shm)) != 0)
 			return r;
 	}
 	return 0;
@@ -427,7 +419,8 @@ ck_mm_decode(struct buf *b, struct ck_proc *p)
 		    (r = buf_get_u32(b, &v->flags)) != 0 ||
 		    (r = buf_get_cstring(b, CK_PATH_MAX, &v->path)) != 0 ||
 		    (r = buf_get_u64(b, &v->fsize)) != 0 ||
-		    (r = buf_get_u64(b, &v->fmtime)) != 0)
+		    (r = buf_get_u64(b, &v->fmtime)) != 0 ||
+		    (r = buf_get_u32(b, &v->shm)) != 0)
 			return r;
 		if (v->start >= v->end || v->start % CK_PAGE != 0 ||
 		    v->end % CK_PAGE != 0 || v->kind < CK_VMA_ANON ||
@@ -440,6 +433,10 @@ ck_mm_decode(struct buf *b, struct ck_proc *p)
 		}
 		if ((v->kind == CK_VMA_FILE_PRIV ||
 		    v->kind == CK_VMA_FILE_SHARED) && v->path == NULL)
+			return SS_ERR_BAD;
+		/* A shared object is mapped from its fd at pgoff. */
+		if (v->shm != 0 && (v->kind != CK_VMA_SHMEM ||
+		    v->pgoff % CK_PAGE != 0 || v->pgoff > (1ull << 56)))
 			return SS_ERR_BAD;
 	}
 	return 0;
@@ -552,10 +549,82 @@ dump_range(struct ck_stream *s, uint32_t idx, struct ck_proc *p, int memfd,
 	return 0;
 }
 
-int
-ck_mm_write_pages(struct ck_stream *s, uint32_t idx, struct ck_proc *p,
+/*
+ * dump_range over [start, end) of v, but in shared memory only the pages
+ * of its object no other mapping has written yet (ck_shm_claim).
+ */
+static int
+dump_claimed(struct ck_stream *s, struct ck_image *im, uint32_t idx,
+    int memfd, const struct ck_vma *v, uint64_t start, uint64_t end,
     uint64_t *npages, struct ckpt_err *e)
 {
+	struct ck_proc *p = &im->procs[idx];
+	uint64_t b;
+	int r;
+
+	if (v->shm == 0)
+		return dump_range(s, idx, p, memfd, v, start, end, npages, e);
+	while (start < end && ck_shm_claim(im, v, &start, end, &b) == 0) {
+		if ((r = dump_range(s, idx, p, memfd, v, start, b, npages,
+		    e)) != 0)
+			return r;
+		start = b;
+	}
+	return 0;
+}
+
+/*
+ * The pages of shared memory v found in its object (fd, from
+ * /proc/PID/map_files) with SEEK_DATA and SEEK_HOLE: every page the
+ * object holds in v's window, whether or not this process has it in its
+ * page tables (a page its sibling wrote, one dropped by MADV_DONTNEED or
+ * swapped out), which PAGEMAP_SCAN would miss.
+ */
+static int
+dump_shm_data(struct ck_stream *s, struct ck_image *im, uint32_t idx,
+    int memfd, const struct ck_vma *v, int fd, uint64_t *npages,
+    struct ckpt_err *e)
+{
+	off_t o = (off_t)v->pgoff, lim, d, h;
+	int r;
+
+	lim = (off_t)(v->pgoff + (v->end - v->start));
+	while (o < lim) {
+		if ((d = lseek(fd, o, SEEK_DATA)) == -1) {
+			if (errno == ENXIO)
+				break;
+			return ck_fail(e, SS_ERR_SYSTEM, "process %d: shared "
+			    "memory at %#llx: SEEK_DATA: %s",
+			    im->procs[idx].pid, (unsigned long long)v->start,
+			    strerror(errno));
+		}
+		if (d >= lim)
+			break;
+		if ((h = lseek(fd, d, SEEK_HOLE)) == -1)
+			return ck_fail(e, SS_ERR_SYSTEM, "process %d: shared "
+			    "memory at %#llx: SEEK_HOLE: %s",
+			    im->procs[idx].pid, (unsigned long long)v->start,
+			    strerror(errno));
+		d &= ~(off_t)(CK_PAGE - 1);
+		h = (h + (off_t)CK_PAGE - 1) & ~(off_t)(CK_PAGE - 1);
+		if (h > lim)
+			h = lim;
+		if (h <= d)
+			break;
+		if ((r = dump_claimed(s, im, idx, memfd, v, v->start +
+		    (uint64_t)d - v->pgoff, v->start + (uint64_t)h - v->pgoff,
+		    npages, e)) != 0)
+			return r;
+		o = h;
+	}
+	return 0;
+}
+
+int
+ck_mm_write_pages(struct ck_stream *s, struct ck_image *im, uint32_t idx,
+    uint64_t *npages, struct ckpt_err *e)
+{
+	struct ck_proc *p = &im->procs[idx];
 	struct ck_pm_scan_arg arg;
 	struct ck_page_region reg[512];
 	const struct ck_vma *v;
@@ -563,7 +632,7 @@ ck_mm_write_pages(struct ck_stream *s, uint32_t idx, struct ck_proc *p,
 	uint64_t at;
 	long n, k;
 	uint32_t i;
-	int pmfd, memfd, r = 0;
+	int pmfd, memfd, sfd, r = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", p->pid);
 	if ((pmfd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
@@ -580,6 +649,14 @@ ck_mm_write_pages(struct ck_stream *s, uint32_t idx, struct ck_proc *p,
 		if (v->kind != CK_VMA_ANON && v->kind != CK_VMA_FILE_PRIV &&
 		    v->kind != CK_VMA_SHMEM)
 			continue;
+		/* Shared memory from its object where we may open it
+		 * (root); else from the page tables, as other memory. */
+		if (v->kind == CK_VMA_SHMEM &&
+		    (sfd = ck_shm_open(p->pid, v)) >= 0) {
+			r = dump_shm_data(s, im, idx, memfd, v, sfd, npages, e);
+			close(sfd);
+			continue;
+		}
 		for (at = v->start; at < v->end && r == 0; ) {
 			memset(&arg, 0, sizeof(arg));
 			arg.size = sizeof(arg);
@@ -607,7 +684,7 @@ ck_mm_write_pages(struct ck_stream *s, uint32_t idx, struct ck_proc *p,
 				break;
 			}
 			for (k = 0; k < n && r == 0; k++)
-				r = dump_range(s, idx, p, memfd, v,
+				r = dump_claimed(s, im, idx, memfd, v,
 				    reg[k].start, reg[k].end, npages, e);
 			if (arg.walk_end <= at)
 				break;
@@ -790,7 +867,9 @@ ck_mm_restore_layout(struct ck_image *im, struct ck_proc *p,
 				flags |= MAP_GROWSDOWN;
 			break;
 		case CK_VMA_SHMEM:
-			flags = MAP_SHARED | MAP_ANONYMOUS;
+			/* Its object from the restorer (shmem.c), or a
+			 * new one of its own. */
+			flags = MAP_SHARED | (v->tfd < 0 ? MAP_ANONYMOUS : 0);
 			prot |= PROT_READ | PROT_WRITE;
 			break;
 		case CK_VMA_FILE_PRIV:

@@ -18,7 +18,8 @@
  *            sizes, privileges (task.c)
  * OPEN       open_all(): the restorer opens every file, pipe and mapped
  *            file at fds >= base, so the new processes inherit them; a
- *            missing or changed file refuses here
+ *            missing or changed file refuses here; it makes each shared
+ *            anonymous memory object mapped more than once (shmem.c)
  * SPAWN      spawn(): fork (or clone3 with set_tid) the root; each new
  *            process puts its fds in place, makes its own children,
  *            sets cwd, umask, rlimits, personality, signal dispositions
@@ -413,7 +414,8 @@ open_all(struct ck_image *im, const struct ckpt_restore_opts *o, int base,
 		    base, e)) < 0)
 			return p->exefd;
 	}
-	return 0;
+	/* Shared anonymous memory mapped more than once. */
+	return ck_shm_restore_open(im, base, e);
 }
 
 /* Sends one report: idx, the error (0: ready), with our pid attached. */

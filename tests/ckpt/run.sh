@@ -798,8 +798,101 @@ g_stopped() {
 	done
 }
 
+# Shared anonymous memory in a tree (shmem.c): a parent and its child
+# share a region (at other offsets and lengths in each), each has one of
+# its own.  After a restore they share it again (the program checks
+# that, and every page), the areas are where they were with their
+# protections and names, and the objects are as many as before (one
+# object per region, not per process).
+# shmem_maps PID: its shared anonymous areas without the inode (which a
+# restore changes): range, protection, offset, name.
+shmem_maps() {
+	awk '$6 == "/dev/zero" { print $1, $2, $3, $6, $7 }' "/proc/$1/maps"
+}
+# shmem_objects PID...: how many shared anonymous objects they map.
+shmem_objects() {
+	local p
+	for p in "$@"; do
+		awk '$6 == "/dev/zero" { print $4, $5 }' "/proc/$p/maps"
+	done | sort -u | wc -l
+}
+kid_of() { local k; read -r k _ < "/proc/$1/task/$1/children"; echo "$k"; }
+# image_pages IMG: the pages the image holds.
+image_pages() { "$SCKPT" info "$1" | awk '/process\(es\)/ { print $3 }'; }
+g_shmem() {
+for mode in file pipe pidns; do
+	newdir shmem-$mode
+	start "$TB/shmem" "$D/f"
+	if ! wait_for test -e "$D/f.ready"; then
+		not_ok "shmem ($mode): program did not start"
+		continue
+	fi
+	K=$(kid_of $P)
+	shmem_maps $P > "$D/maps.parent.before"
+	shmem_maps $K > "$D/maps.child.before"
+	objs=$(shmem_objects $P $K)
+	if [ $mode = file ]; then
+		"$SCKPT" check -t $P >"$D/check.out" 2>&1; rc=$?
+		check "shmem: check says ok on a tree sharing anonymous memory" \
+		    [ $rc = 0 ]
+	fi
+	case $mode in
+	file|pipe) ckpt $mode $P ;;
+	pidns) pidns_ckpt $P ;;
+	esac
+	if [ $? != 0 ]; then
+		not_ok "shmem ($mode): dump and restore"
+		continue
+	fi
+	what="shared anonymous memory in a tree ($mode)"
+	[ $mode = pidns ] && what="shared anonymous memory in a tree (pipe, --same-pid, new PID namespace)"
+	K=$(kid_of $NP)
+	[ -n "$K" ] || K=0
+	shmem_maps $NP > "$D/maps.parent.after"
+	shmem_maps $K > "$D/maps.child.after" 2>/dev/null
+	check "$what: the parent's areas, protections and names as before" \
+	    cmp -s "$D/maps.parent.before" "$D/maps.parent.after"
+	check "$what: the child's areas, protections and names as before" \
+	    cmp -s "$D/maps.child.before" "$D/maps.child.after"
+	check "$what: $objs objects, as before" \
+	    [ "$(shmem_objects $NP $K)" = "$objs" ]
+	[ $mode = pidns ] && check "$what: every process its dumped pid" \
+	    subset "$D/pids.after" "$D/pids.before"
+	# The pattern is 1024 pages; carried twice, the image would hold
+	# more than 2048 pages.
+	[ $mode = file ] && check "$what: shared pages in the image once" \
+	    [ "$(image_pages "$D/img")" -lt 1800 ]
+	kill -USR2 "$NP"
+	wait "$RP"; rc=$?
+	check "$what: both see each other's writes and the old contents" \
+	    [ $rc = 0 ]
+done
+# A user may dump such a tree, but only root can restore it (map_files).
+newdir shmem-user
+chmod 755 "$T"
+chmod 777 "$D"
+local U="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+$U "$TB/shmem" "$D/f" </dev/null >/dev/null 2>&1 &
+P=$!
+PIDS+=("$P")
+wait_for test -e "$D/f.ready"
+if $U "$SCKPT" dump -t $P -o "$D/img" 2>"$D/dump.err"; then
+	wait $P 2>/dev/null
+	if $U "$SCKPT" restore -i "$D/img" >"$D/newpid" 2>"$D/restore.out"; then
+		not_ok "shmem (user): restore of a tree sharing memory refused"
+	else
+		check "shmem (user): restore of a tree sharing memory refused, saying root" \
+		    grep -q "can only be restored by root" "$D/restore.out"
+		check "shmem (user): no process started" [ ! -s "$D/newpid" ]
+	fi
+else
+	not_ok "shmem (user): dump"
+	kill_tree $P
+fi
+}
+
 for g in basic real proc samepid leave refuse damaged user api caps stopped \
-    freezer; do
+    freezer shmem; do
 	want $g && g_$g
 done
 

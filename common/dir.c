@@ -141,7 +141,7 @@ enum stmt {
 	S_FWD_ADD, S_FWD_LOOKUP,
 	S_MIG_BEGIN, S_MIG_PHASE, S_MIG_FINISH, S_MIG_GET, S_MIG_LAST,
 	S_ARR_PUT, S_ARR_GET, S_ARR_DELETE,
-	S_PURGE_PROCS, S_PURGE_FWD, S_PURGE_MIG,
+	S_PURGE_PROCS, S_PURGE_FWD, S_PURGE_MIG, S_PURGE_ARR,
 	S__COUNT
 };
 
@@ -209,6 +209,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " (SELECT gpid FROM procs WHERE ended IS NULL)",
 	[S_PURGE_MIG] = "DELETE FROM migrations WHERE ended IS NOT NULL"
 	    " AND ended < ?1",
+	/* An arrival that old has no shepherd left to adopt. */
+	[S_PURGE_ARR] = "DELETE FROM arrivals WHERE at < ?1",
 };
 
 struct dir {
@@ -1235,7 +1237,7 @@ int
 dir_purge(struct dir *d, int64_t now, int64_t keep_seconds)
 {
 	static const enum stmt purges[] = {
-		S_PURGE_PROCS, S_PURGE_FWD, S_PURGE_MIG
+		S_PURGE_PROCS, S_PURGE_FWD, S_PURGE_MIG, S_PURGE_ARR
 	};
 	sqlite3_stmt *st;
 	size_t i;

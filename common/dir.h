@@ -269,8 +269,9 @@ int	dir_arrival_get(struct dir *d, uint64_t gpid, void **reqp,
 int	dir_arrival_delete(struct dir *d, uint64_t gpid);
 
 /*
- * Retention: deletes the procs rows that ended, the forwards and the
- * finished migrations older than now - keep_seconds, in one transaction.
+ * Retention: deletes the procs rows that ended, the forwards, the
+ * finished migrations and the arrivals older than now - keep_seconds, in
+ * one transaction.
  * A forward of a job whose row here has not ended is kept.
  */
 int	dir_purge(struct dir *d, int64_t now, int64_t keep_seconds);

@@ -769,6 +769,13 @@ test_arrivals(void **state)
 	assert_int_equal(dir_arrival_put(fx->d, 5000, b, 1, 11), SS_ERR_BAD);
 	assert_int_equal(dir_arrival_put(fx->d, 5001, b,
 	    DIR_ARRIVAL_MAX + 1, 11), SS_ERR_BAD);
+	/* Retention: an arrival older than kept goes, a newer one stays. */
+	assert_int_equal(dir_arrival_put(fx->d, 6001, a, sizeof(a), 5), 0);
+	assert_int_equal(dir_purge(fx->d, 20, 10), 0);
+	assert_int_equal(dir_arrival_get(fx->d, 6001, &p, &len),
+	    SS_ERR_NOT_FOUND);
+	assert_int_equal(dir_arrival_get(fx->d, 5001, &p, &len), 0);
+	free(p);
 	assert_int_equal(dir_arrival_delete(fx->d, 5001), 0);
 	assert_int_equal(dir_arrival_delete(fx->d, 5001), SS_ERR_NOT_FOUND);
 	assert_int_equal(dir_arrival_get(fx->d, 5001, &p, &len),

@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -287,6 +288,51 @@ image_out(void *arg, const void *p, size_t len)
 	return 0;
 }
 
+/*
+ * Input typed at the job's terminal that it has not read yet: taken from
+ * its terminal's input queue once the original is to die (after
+ * MOVE_KILL, so it never needs giving back), and sent in COMMIT like a
+ * pipe's unread bytes.  In canonical mode a line being typed is not
+ * readable; with ICANON off for the read, all of the queue is.  The
+ * termios is put back (the terminal goes with the original anyway).
+ */
+static void
+tty_take(struct mover *m)
+{
+	struct termios old, raw;
+	uint8_t b[4096];
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/fd/0", m->spec.pid);
+	if ((fd = open(path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) ==
+	    -1)
+		return;
+	if (!isatty(fd) || tcgetattr(fd, &old) == -1) {
+		close(fd);
+		return;
+	}
+	raw = old;
+	raw.c_lflag &= ~(tcflag_t)ICANON;
+	raw.c_cc[VMIN] = 0;
+	raw.c_cc[VTIME] = 0;
+	if (tcsetattr(fd, TCSANOW, &raw) == 0) {
+		while ((n = read(fd, b, sizeof(b))) > 0)
+			if (buf_put(m->stdin_taken, b, (size_t)n) != 0) {
+				log_warn("job %llu: typed input beyond %u "
+				    "bytes is left behind", (unsigned long long)
+				    m->spec.req.gpid, STDIN_MAX);
+				break;
+			}
+		if (tcsetattr(fd, TCSANOW, &old) == -1)
+			log_warn("job %llu: its old terminal's mode: %s",
+			    (unsigned long long)m->spec.req.gpid,
+			    strerror(errno));
+	}
+	close(fd);
+}
+
 /* The job's stdin, if it is a pipe: fd of /proc/PID/fd/0 opened so. */
 static int
 stdin_pipe(const struct mover *m, int flags)
@@ -437,6 +483,7 @@ decide(void *arg)
 	}
 	buf_free(payload);
 	m->decided = 1;
+	tty_take(m);
 	return 1;
 }
 

@@ -1454,14 +1454,16 @@ rpc_run(struct shepherd *s, struct buf *p)
 	const uint8_t *d;
 	size_t len;
 	ssize_t n;
-	int r;
+	int r, in;
 
 	if ((r = buf_get_string_direct(p, &d, &len)) != 0)
 		return r;
 	if (buf_len(p) != 0)
 		return SS_ERR_BAD;
-	while (len > 0 && s->fd_in >= 0) {
-		n = write(s->fd_in, d, len);
+	/* On a terminal, as if typed again (its echo shows again). */
+	in = s->pty ? s->master : s->fd_in;
+	while (len > 0 && in >= 0) {
+		n = write(in, d, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {

@@ -11,10 +11,18 @@
  *
  * Invariant: saved holds the mode found at start; term_cooked() is always
  * safe to call, and is called at exit.
+ *
+ * An interactive sshell that is not a process group leader (started by a
+ * login wrapper, such as `localcluster on`) takes a group of its own and
+ * makes it the terminal's foreground, as job-control shells do, so that
+ * a Ctrl-C at its prompt is its own and does not also end the wrapper;
+ * the terminal goes back to the group it came from at exit.
  */
 #include <sys/ioctl.h>
 
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -23,6 +31,47 @@
 static struct termios	saved;
 static int		have_saved;
 static int		is_raw;
+static pid_t		fg_before = -1;	/* the terminal's group at start */
+
+/* tcsetpgrp from a background group, SIGTTOU held off. */
+static int
+set_fg(pid_t pgrp)
+{
+	sigset_t set, old;
+	int r;
+
+	if (sigemptyset(&set) == -1 || sigaddset(&set, SIGTTOU) == -1 ||
+	    sigprocmask(SIG_BLOCK, &set, &old) == -1)
+		return -1;
+	r = tcsetpgrp(STDIN_FILENO, pgrp);
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static void
+give_back(void)
+{
+	if (fg_before > 0)
+		(void)set_fg(fg_before);
+}
+
+void
+term_own_group(void)
+{
+	pid_t fg = tcgetpgrp(STDIN_FILENO);
+
+	if (fg == -1 || fg != getpgrp() || getpgrp() == getpid())
+		return;		/* not the foreground, or a leader already */
+	if (setpgid(0, 0) == -1)
+		return;
+	if (set_fg(getpid()) == -1) {
+		(void)setpgid(0, fg);	/* back where we were */
+		return;
+	}
+	fg_before = fg;
+	if (atexit(give_back) != 0)
+		fg_before = -1;
+}
 
 void
 term_init(void)

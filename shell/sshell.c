@@ -525,6 +525,8 @@ main(int argc, char **argv)
 	sh.interactive = cmd == NULL && file == NULL &&
 	    isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 	sh.script_stdin = cmd == NULL && file == NULL && !sh.interactive;
+	if (sh.interactive && sh.tty)
+		term_own_group();
 	term_init();
 	sh_signals_init();
 

@@ -292,6 +292,8 @@ int	sh_job_args(const char *prog, int argc, char **argv, char ***outp);
 
 /* sshell-term.c */
 void	term_init(void);
+/* Interactive: our own process group, the terminal's foreground. */
+void	term_own_group(void);
 void	term_raw(void);
 void	term_cooked(void);
 int	term_size(uint32_t *rows, uint32_t *cols);

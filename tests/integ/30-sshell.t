@@ -238,6 +238,15 @@ check "Ctrl-C ends a remote sleep 100 and the prompt comes back" \
 tm send-keys -t t 'echo "st=$?"' Enter
 check "... and \$? is 130" wait_for 20 screen_has '^st=130$'
 
+# Ctrl-C at the prompt is sshell's alone: the login wrapper it runs under
+# (localcluster on) is in another process group and lives on, and so
+# does sshell.
+wait_for 20 at_prompt
+tm send-keys -t t 'half a line' C-c
+tm send-keys -t t 'echo "alive=$((6 * 7))"' Enter
+check "Ctrl-C at the prompt drops the line, and sshell goes on" \
+    wait_for 20 screen_has '^alive=42$'
+
 wait_for 20 at_prompt
 tm send-keys -t t 'sleep 100' Enter
 wait_for 20 find_sleep

@@ -62,6 +62,31 @@ read_link(pid_t pid, const char *what, char **out, struct ckpt_err *e)
 	return 0;
 }
 
+/* pid's state letter from /proc/PID/stat ('?' if unreadable there);
+ * -1 with errno if the file cannot be read. */
+static int
+read_state(pid_t pid, char *statep)
+{
+	char path[64], *data, *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (ck_read_file(path, &data, NULL) != 0)
+		return -1;
+	s = strrchr(data, ')');
+	*statep = s != NULL && s[1] == ' ' ? s[2] : '?';
+	free(data);
+	return 0;
+}
+
+/* 1 if pid is gone or a zombie now. */
+static int
+ended_now(pid_t pid)
+{
+	char st;
+
+	return read_state(pid, &st) != 0 || st == 'Z' || st == 'X';
+}
+
 /*
  * The rules a live process must pass, seen from /proc without stopping
  * it: not a zombie (nor a thread group whose leader exited: its leader
@@ -73,20 +98,16 @@ read_link(pid_t pid, const char *what, char **out, struct ckpt_err *e)
 int
 ck_task_refuse(pid_t pid, char *statep, struct ckpt_err *e)
 {
-	char path[64], *data, *s, *exe;
+	char path[64], *data, *exe, st;
 	size_t len;
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (ck_read_file(path, &data, NULL) != 0)
+	if (read_state(pid, &st) != 0)
 		return ck_fail(e, SS_ERR_NOT_FOUND, "process %d: %s", pid,
 		    strerror(errno));
-	s = strrchr(data, ')');
-	r = s != NULL && s[1] == ' ' && (s[2] == 'Z' || s[2] == 'X');
 	if (statep != NULL)
-		*statep = s != NULL && s[1] == ' ' ? s[2] : '?';
-	free(data);
-	if (r)
+		*statep = st;
+	if (st == 'Z' || st == 'X')
 		return ck_fail(e, SS_ERR_BUSY, "process %d: a "
 		    "zombie or a process whose leader exited", pid);
 	snprintf(path, sizeof(path), "/proc/%d/timers", pid);
@@ -96,8 +117,13 @@ ck_task_refuse(pid_t pid, char *statep, struct ckpt_err *e)
 			return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d: "
 			    "POSIX timers cannot be checkpointed", pid);
 	}
-	if ((r = read_link(pid, "exe", &exe, e)) != 0)
+	if ((r = read_link(pid, "exe", &exe, e)) != 0) {
+		/* Ended since its stat was read (its exe goes first). */
+		if (errno == ENOENT && ended_now(pid))
+			return ck_fail(e, SS_ERR_BUSY, "process %d ended while "
+			    "it was being checked", pid);
 		return r;
+	}
 	len = strlen(exe);
 	r = len > 10 && strcmp(exe + len - 10, " (deleted)") == 0;
 	if (r)

@@ -81,14 +81,15 @@ tm send-keys -t t C-c
 check "Ctrl-C ends it on n2 and the prompt comes back" wait_for 20 at_prompt
 
 # Input typed at the terminal that the job has not read when it is frozen
-# moves with it: the job reads its terminal only on SIGUSR1.
-tm send-keys -t t "@n1 sh -c 'trap \"read -r l; echo got=\\\$l; exit 0\" USR1; echo waiting; while :; do sleep 0.1; done'" Enter
+# moves with it: the job reads its terminal only once a file appears.
+GO=$T_TMP/go
+tm send-keys -t t "@n1 sh -c 'echo waiting; while [ ! -e $GO ]; do sleep 0.1; done; read -r l; echo got=\$l'" Enter
 check "a job that reads its terminal only when told runs" wait_for 20 screen_has '^waiting$'
-GR=$(on n1 sps --no-headers -o gpid,cmd | awk '/trap/ { print $1; exit }')
+GR=$(on n1 sps --no-headers -o gpid,cmd | awk '/waiting/ { print $1; exit }')
 tm send-keys -t t "typed ahead" Enter
 check "... the typed line is echoed on n1" wait_for 20 screen_has '^typed ahead$'
 run on n1 smigrate "$GR" n2
 is "$RC" 0 "the job moves to n2 with the line unread ($ERR)"
-run on n1 skill -USR1 "$GR"
+touch "$GO"
 check "on n2 it reads the line typed before the move" wait_for 20 screen_has '^got=typed ahead$'
 check "... then ends, and the prompt comes back" wait_for 20 at_prompt

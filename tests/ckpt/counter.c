@@ -15,14 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t done;
-
-static void
-on_usr2(int sig)
-{
-	(void)sig;
-	done = 1;
-}
+#include "zdtm.h"
 
 static uint64_t
 sum(const uint64_t *p, size_t n)

@@ -26,20 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "zdtm.h"
+
 #define MIB		(1024ul * 1024)
 #define ASZ		(16 * MIB)
 #define CTL		(8 * MIB)	/* control words in A */
 #define PING		0x5eedull
 #define POLLS		30000		/* of 10 ms: 5 minutes */
 
-static volatile sig_atomic_t done;
-
-static void
-on_usr2(int sig)
-{
-	(void)sig;
-	done = 1;
-}
 
 static uint64_t
 pat(size_t i, uint64_t seed)

@@ -365,13 +365,19 @@ rjob_from_move(struct rjob *rj, const struct move_req *mr)
 	rj->mig_src_id = mr->mig_id;
 	if (!(mr->flags & SPAWN_IO))
 		rj->stdin_eof = 1;
-	if ((rj->user = strdup(mr->user)) == NULL ||
-	    (rj->cmd = strdup(mr->cmd)) == NULL ||
-	    (rj->name = strdup(mr->name)) == NULL ||
-	    (rj->log = strdup(mr->log)) == NULL ||
-	    (rj->term = strdup(mr->term)) == NULL)
-		return SS_ERR_ALLOC;
-	return 0;
+	if ((rj->user = strdup(mr->user)) != NULL &&
+	    (rj->cmd = strdup(mr->cmd)) != NULL &&
+	    (rj->name = strdup(mr->name)) != NULL &&
+	    (rj->log = strdup(mr->log)) != NULL &&
+	    (rj->term = strdup(mr->term)) != NULL)
+		return 0;
+	/* All or none. */
+	free(rj->user);
+	free(rj->cmd);
+	free(rj->name);
+	free(rj->log);
+	rj->user = rj->cmd = rj->name = rj->log = NULL;
+	return SS_ERR_ALLOC;
 }
 
 /*
@@ -399,14 +405,8 @@ rjob_adopt_arrival(struct rjob *rj)
 	if (r == 0 && (buf_len(b) != 0 || mr.gpid != rj->gpid))
 		r = SS_ERR_CORRUPT;
 	buf_free(b);
-	if (r == 0 && (r = rjob_from_move(rj, &mr)) != 0) {
-		free(rj->user);
-		free(rj->cmd);
-		free(rj->name);
-		free(rj->log);
-		free(rj->term);
-		rj->user = rj->cmd = rj->name = rj->log = rj->term = NULL;
-	}
+	if (r == 0)
+		r = rjob_from_move(rj, &mr);
 	move_req_clear(&mr);
 	if (r != 0)
 		return r;
@@ -1103,6 +1103,27 @@ img_room(const struct rjob *rj)
  * it has room.  A shepherd that stopped reading gets nothing more (its
  * error comes on its socket).
  */
+/*
+ * One write of image bytes into the restore pipe: what it took, 0 if the
+ * pipe is full, -1 if the shepherd stopped reading (its error comes on
+ * its socket): the pipe is closed and what waited is dropped.
+ */
+static ssize_t
+img_write(struct rjob *rj, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while ((n = write(rj->img_fd, p, len)) < 0 && errno == EINTR)
+		;
+	if (n > 0)
+		return n;
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	close_fd(&rj->img_fd);
+	buf_reset(rj->img_q);
+	return -1;
+}
+
 static uint32_t
 img_take(struct rjob *rj, const uint8_t *data, uint32_t len)
 {
@@ -1113,20 +1134,13 @@ img_take(struct rjob *rj, const uint8_t *data, uint32_t len)
 	if (rj->img_fd == -1)
 		return len;
 	while (buf_len(rj->img_q) == 0 && done < len) {
-		n = write(rj->img_fd, data + done, len - done);
-		if (n > 0) {
-			done += (uint32_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
+		if ((n = img_write(rj, data + done, len - done)) < 0)
+			return len;
+		if (n == 0) {
 			g.img_stalled = 1;
 			break;
 		}
-		close_fd(&rj->img_fd);
-		buf_reset(rj->img_q);
-		return len;
+		done += (uint32_t)n;
 	}
 	rest = len - done;
 	if ((room = img_room(rj)) < rest)
@@ -1411,19 +1425,11 @@ rjob_img_io(struct rjob *rj)
 
 	for (;;) {
 		while (rj->img_fd != -1 && buf_len(rj->img_q) > 0) {
-			n = write(rj->img_fd, buf_ptr(rj->img_q),
-			    buf_len(rj->img_q));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && errno == EAGAIN)
+			if ((n = img_write(rj, buf_ptr(rj->img_q),
+			    buf_len(rj->img_q))) == 0)
 				return;
-			if (n <= 0) {
-				/* The shepherd stopped reading: its error
-				 * comes on its socket. */
-				close_fd(&rj->img_fd);
-				buf_reset(rj->img_q);
+			if (n < 0)
 				break;
-			}
 			buf_consume(rj->img_q, (size_t)n);
 		}
 		if (rj->img_ch == NULL || (room = img_room(rj)) == 0)

@@ -758,6 +758,25 @@ sh_only_builtin(const char *w)
 	return 0;
 }
 
+/*
+ * sh builtins that also exist as programs, with their own reading of
+ * backslashes and options (dash's echo is not /bin/echo): a line that
+ * quotes their arguments goes to sh, which is what its author tested.
+ */
+static int
+sh_also_builtin(const char *w)
+{
+	static const char *const names[] = {
+		"[", "echo", "false", "kill", "printf", "pwd", "test", "true",
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (strcmp(names[k], w) == 0)
+			return 1;
+	return 0;
+}
+
 /* Fills l->argv with the words of toks[0..n), which are all words. */
 static void
 line_words(struct line *l, const char *s, const struct tok *toks, size_t n)
@@ -828,7 +847,7 @@ line_parse(const char *text, int (*is_builtin)(const char *),
 	struct scan sc;
 	const char *s = text;
 	size_t n, k, nw, a, e, amp;
-	int syntax, after_o, args;
+	int syntax, quoted, after_o, args;
 	struct tok *t;
 
 	memset(l, 0, sizeof(*l));
@@ -903,14 +922,17 @@ line_parse(const char *text, int (*is_builtin)(const char *),
 	 * comment is no syntax: it is not among the tokens at all.
 	 */
 	syntax = 0;
+	quoted = 0;
 	nw = 0;
 	for (k = 0; k < n; k++) {
 		if (t[k].type != TOK_WORD)
 			syntax = 1;
 		else {
 			nw++;
-			if (t[k].flags != 0)
+			if ((t[k].flags & ~W_QUOTE) != 0)
 				syntax = 1;
+			else if (t[k].flags != 0)
+				quoted = 1;
 		}
 	}
 
@@ -977,6 +999,7 @@ line_parse(const char *text, int (*is_builtin)(const char *),
 		int builtin = is_builtin != NULL && is_builtin(first);
 		int func = (is_function != NULL && is_function(first, arg)) ||
 		    sh_only_builtin(first);
+		int shquoted = quoted && sh_also_builtin(first);
 
 		free(first);
 		if (builtin && !func) {
@@ -987,12 +1010,17 @@ line_parse(const char *text, int (*is_builtin)(const char *),
 					break;
 			if (k == n) {
 				l->kind = LINE_BUILTIN;
-				l->expand = syntax;
+				l->expand = syntax || quoted;
 				line_words(l, s, t, n);
 				goto done;
 			}
-		} else if (!syntax && !func) {
+		} else if (!syntax && !func && !shquoted) {
+			/* Quotes only: sshell takes them off, and the command
+			 * runs without a sh of its own in its job, so that a
+			 * signal sent to the job reaches only what the user
+			 * ran (a sh -c '... trap ...' gets its trap). */
 			l->kind = LINE_SIMPLE;
+			l->expand = quoted;
 			line_words(l, s, t, n);
 			goto done;
 		}

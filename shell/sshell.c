@@ -284,7 +284,12 @@ run_line(struct line *l)
 		break;
 	case LINE_SIMPLE:
 		sh.early = 0;
-		r = job_spawn(l->argv, l->text, l->node, l->bg, NULL, 0);
+		if ((argv = expand_words(l)) == NULL) {
+			r = 1;
+			break;
+		}
+		r = job_spawn(argv, l->text, l->node, l->bg, NULL, 0);
+		free_words(argv, l->argc);
 		break;
 	case LINE_SHELL:
 		r = run_shell(l->text, l->node, l->bg);

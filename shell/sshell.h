@@ -62,7 +62,7 @@ struct line {
 	char		 *text;
 	int		  argc;		/* words of BUILTIN SIMPLE SET ASSIGN */
 	char		**argv;		/* argc words + NULL, as typed */
-	int		  expand;	/* BUILTIN: words need word_expand() */
+	int		  expand;	/* BUILTIN, SIMPLE: words need word_expand() */
 	char		 *name;		/* FUNCDEF: the function's name */
 	const char	 *error;	/* LINE_ERROR: static message */
 };

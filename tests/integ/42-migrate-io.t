@@ -44,6 +44,24 @@ is "$?" 0 "EOF on its input ends it on n3, and sshell exits 0"
 seq 1 9 | sed 's/^/line /' >"$T_TMP/cat.want"
 check "it read 1 to 9, in order, each once" cmp "$T_TMP/cat.out" "$T_TMP/cat.want"
 
+# --- a signal the job traps, sent the moment a move returns ---------------------
+# A line with quotes only runs as the program itself: no sh of sshell's
+# in the job's process group to die of the signal the program traps.
+on n1 sshell -c "@n1 sh -c 'trap \"echo trapped; exit 0\" USR1; echo ready; while :; do sleep 0.05; done'" \
+	>"$T_TMP/trap.out" 2>&1 </dev/null 7>&- &
+SH=$!
+trap_ready() { grep -q '^ready$' "$T_TMP/trap.out"; }
+check "a job that traps SIGUSR1 runs" wait_for 20 trap_ready
+GT=$(on n1 sps --no-headers -o gpid,cmd | awk '/trapped/ { print $1; exit }')
+run on n1 smigrate "$GT" n2
+is "$RC" 0 "it moves to n2 ($ERR)"
+run on n1 skill -USR1 "$GT"
+is "$RC" 0 "skill -USR1 at once after the move ($ERR)"
+wait "$SH"
+is "$?" 0 "the trap ends the job with its own status 0, and sshell exits 0"
+check "... after printing what its trap prints" grep -qx trapped "$T_TMP/trap.out"
+is "$(on n1 sps --no-headers -a -o exit "$GT")" 0 "sps shows exit status 0"
+
 # --- sshell's migrate builtin ----------------------------------------------------
 run on n1 sshell -c '@n1 sleep 300 &
 migrate %1 n2

@@ -128,6 +128,20 @@ test_kinds(void **state)
 	kind_is("echo $HOME", LINE_SHELL);
 	kind_is("echo 'a b'", LINE_SHELL);
 	kind_is("echo a\\ b", LINE_SHELL);
+	kind_is("printf '%s\\n' x", LINE_SHELL);
+	kind_is("echo \"a $b\"", LINE_SHELL);
+	kind_is("ls \"$HOME\"", LINE_SHELL);
+	/* Quotes alone: sshell takes them off and runs the program itself,
+	 * with no sh in the job to die of a signal the program traps. */
+	parse_ok("sh -c 'trap \"echo got\" USR1; sleep 9' x\\ y \"\"", LINE_SIMPLE,
+	    &l);
+	assert_int_equal(l.expand, 1);
+	assert_int_equal(l.argc, 5);
+	assert_string_equal(l.argv[2], "'trap \"echo got\" USR1; sleep 9'");
+	line_free(&l);
+	parse_ok("ls -l /tmp", LINE_SIMPLE, &l);
+	assert_int_equal(l.expand, 0);
+	line_free(&l);
 	kind_is("ls | wc -l", LINE_SHELL);
 	kind_is("true && false", LINE_SHELL);
 	kind_is("a; b", LINE_SHELL);

@@ -2,6 +2,7 @@
  * sckpt: checkpoint a process tree to a file or a stream, and restart it.
  *
  *	sckpt dump -t PID -o FILE|- [--leave-running] [--freezer CGROUP]
+ *	    [--precopy ROUNDS]
  *	sckpt restore -i FILE|- [-d] [--same-pid]
  *	sckpt info FILE|-
  *	sckpt check -t PID
@@ -29,6 +30,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: sckpt dump -t PID -o FILE|- [--leave-running] "
 	    "[--freezer CGROUP]\n"
+	    "                  [--precopy ROUNDS]\n"
 	    "       sckpt restore -i FILE|- [-d] [--same-pid]\n"
 	    "       sckpt info FILE|-\n"
 	    "       sckpt check -t PID\n");
@@ -41,6 +43,7 @@ cmd_dump(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "leave-running", no_argument, NULL, 'L' },
 		{ "freezer", required_argument, NULL, 'F' },
+		{ "precopy", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ckpt_dump_opts o;
@@ -48,7 +51,9 @@ cmd_dump(int argc, char **argv)
 	struct ckpt_err e;
 	const char *out = NULL;
 	char *end;
-	int ch, fd, r;
+	long rounds = 0, i;
+	uint64_t bytes, pages;
+	int ch, fd, r = 0;
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "t:o:", lo, NULL)) != -1) {
@@ -67,6 +72,11 @@ cmd_dump(int argc, char **argv)
 		case 'F':
 			o.freezer = optarg;
 			break;
+		case 'P':
+			rounds = strtol(optarg, &end, 10);
+			if (*end != '\0' || rounds < 1 || rounds > 100)
+				usage();
+			break;
 		default:
 			usage();
 		}
@@ -82,7 +92,20 @@ cmd_dump(int argc, char **argv)
 	}
 	o.out_fd = fd;
 	memset(&e, 0, sizeof(e));
-	r = ckpt_dump(&o, &st, &e);
+	/* The memory while the tree runs, then only what it wrote since. */
+	if (rounds > 0)
+		r = ckpt_precopy_begin(o.pid, &o.precopy, &e);
+	for (i = 0; i < rounds && r == 0; i++) {
+		r = ckpt_precopy_round(o.precopy, &o, &bytes, &pages, &e);
+		if (r == 0 && getenv("SCKPT_STATS") != NULL)
+			fprintf(stderr, "sckpt: pre-copy round %ld: %llu "
+			    "pages, %llu bytes\n", i + 1,
+			    (unsigned long long)pages,
+			    (unsigned long long)bytes);
+	}
+	if (r == 0)
+		r = ckpt_dump(&o, &st, &e);
+	ckpt_precopy_free(o.precopy);
 	if (r == 0 && fd != STDOUT_FILENO && close(fd) == -1) {
 		fprintf(stderr, "sckpt: %s: %s\n", out, strerror(errno));
 		return 1;

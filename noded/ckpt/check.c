@@ -26,8 +26,8 @@
 static int	vanished(const pid_t *, uint32_t, int);
 
 /* Every process of the tree of root, root first, parents first. */
-static int
-tree_pids(pid_t root, pid_t **pidsp, uint32_t *np, struct ckpt_err *e)
+int
+ck_tree_pids(pid_t root, pid_t **pidsp, uint32_t *np, struct ckpt_err *e)
 {
 	pid_t *pids, *kids, *nw;
 	uint32_t n = 1, i, k, j, nk;
@@ -117,7 +117,7 @@ ckpt_check(pid_t pid, struct ckpt_err *e)
 	if (kill(pid, 0) == -1 && errno == ESRCH)
 		return ck_fail(e, SS_ERR_NOT_FOUND, "process %d: %s", pid,
 		    strerror(errno));
-	if ((r = tree_pids(pid, &pids, &n, e)) != 0)
+	if ((r = ck_tree_pids(pid, &pids, &n, e)) != 0)
 		return r;
 	/* In the dump's order: what the freeze sees, then memory, files.
 	 * A child that ended meanwhile is no reason to refuse (the dump

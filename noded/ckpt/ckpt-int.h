@@ -210,6 +210,7 @@ struct ck_image {
 	/* dump only */
 	uint32_t	 nshm;
 	struct ck_shm	*shms;
+	const struct ckpt_precopy *pc;	/* the pre-copy before, or NULL */
 	/* restore only */
 	int		 out_std[3];	/* fds standing for outside 0, 1, 2 */
 	int		 out_null;	/* /dev/null for other outside fds */
@@ -248,6 +249,32 @@ void	ck_stream_page_advance(struct ck_stream *s, uint32_t npages);
 int	ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
 	    const void *data, uint32_t npages, uint32_t sum,
 	    struct ckpt_err *e);
+/*
+ * A section of the page kind without pages (KEEP, FORGET), queued in
+ * order with the runs of the batch being filled.
+ */
+int	ck_write_run_only(struct ck_stream *s, uint32_t type, uint32_t proc,
+	    uint64_t addr, uint32_t npages, struct ckpt_err *e);
+/* Page runs of this stream are PRECOPY sections (proc = pid), and runs
+ * of zero pages in them are written as FORGET sections. */
+void	ck_stream_set_precopy(struct ck_stream *s);
+int	ck_stream_is_precopy(const struct ck_stream *s);
+/* 1 if a read of the process failed in a pre-copy run since the last
+ * call (the pages were skipped); clears it. */
+int	ck_stream_read_failed(struct ck_stream *s);
+void	ck_stream_mark_read_failed(struct ck_stream *s);
+/* Waits until everything queued is written; 0 or an error (sets e). */
+int	ck_stream_finish(struct ck_stream *s, struct ckpt_err *e);
+/*
+ * Reading: the pre-copy's pages (a ck_store, precopy.c) that KEEP
+ * sections refer to, and the dumped pid of each process index (set by
+ * the reader once the metadata is read).
+ */
+struct ck_store;
+struct ck_store *ck_stream_store(const struct ck_stream *s);
+struct ck_image;
+int	ck_stream_set_pids(struct ck_stream *s, const struct ck_image *im,
+	    struct ckpt_err *e);
 int	ck_write_file_header(struct ck_stream *s, struct ckpt_err *e);
 int	ck_read_file_header(struct ck_stream *s, struct ckpt_err *e);
 /*
@@ -283,6 +310,37 @@ void	ck_page_sum_init(struct ck_page_sum *ps);
 void	ck_page_sum_add(struct ck_page_sum *ps, const void *data, size_t len);
 uint32_t ck_page_sum_end(const struct ck_page_sum *ps);
 
+/*
+ * precopy.c: the pages sent before the freeze, and where they are kept
+ * on the restoring side until the image's KEEP sections ask for them.
+ */
+struct ck_store *ck_store_new(void);
+void	ck_store_free(struct ck_store *st);
+int	ck_store_put(struct ck_store *st, uint32_t pid, uint64_t addr,
+	    const uint8_t *data, uint32_t npages, struct ckpt_err *e);
+void	ck_store_forget(struct ck_store *st, uint32_t pid, uint64_t addr,
+	    uint32_t npages);
+/* Calls fn for each run of pages the store has in [addr, +npages) of
+ * pid (a page it lacks was zero), as process proc. */
+int	ck_store_give(const struct ck_store *st, uint32_t pid, uint32_t proc,
+	    uint64_t addr, uint32_t npages, ck_pages_fn fn, void *arg,
+	    struct ckpt_err *e);
+void	ck_store_stats(const struct ck_store *st, uint64_t *runs,
+	    uint64_t *pages);
+/* The dump: KEEP instead of pages where p's memory is unchanged since
+ * the pre-copy sent it (mm.c asks for each anonymous area). */
+struct ckpt_precopy;
+int	ck_precopy_started(const struct ckpt_precopy *pc);
+void	ck_precopy_set_ended(struct ckpt_precopy *pc);
+void	ck_precopy_verify(struct ckpt_precopy *pc);
+int	ck_precopy_keepable(const struct ckpt_precopy *pc, pid_t pid,
+	    uint64_t start, uint64_t end);
+int	ck_tree_pids(pid_t root, pid_t **pidsp, uint32_t *np,
+	    struct ckpt_err *e);
+int	ck_mm_dump_range(struct ck_stream *s, uint32_t idx, pid_t pid,
+	    int memfd, uint64_t start, uint64_t end, uint64_t *npages,
+	    struct ckpt_err *e);
+
 /* Section types. */
 #define CK_SEC_HEADER	1
 #define CK_SEC_PROC	2	/* task state, creds, signals, rlimits */
@@ -294,10 +352,18 @@ uint32_t ck_page_sum_end(const struct ck_page_sum *ps);
 #define CK_SEC_META_END	8	/* no more metadata: pages follow */
 #define CK_SEC_PAGES	9	/* a run of pages of one process */
 #define CK_SEC_END	10	/* end of image, with totals */
+#define CK_SEC_KEEP	11	/* a run of pages sent in the pre-copy */
+#define CK_SEC_PRECOPY	12	/* pre-copy: a run of pages of a pid */
+#define CK_SEC_FORGET	13	/* pre-copy: pages now zero */
+#define CK_SEC_PC_END	14	/* pre-copy: the image follows */
+#define CK_SEC_LAST	14
 
 #define CK_MAGIC	0x53434b50u	/* "SCKP" */
-#define CK_VERSION	3u		/* 3: vma records carry shm */
+#define CK_PC_MAGIC	0x53435043u	/* "SCPC": a pre-copy, then an image */
+#define CK_VERSION	4u		/* 3: vma records carry shm;
+					   4: the pre-copy prefix, KEEP */
 #define CK_SEC_MAX	(16u * 1024 * 1024)
+#define CK_ADDR_MAX	(1ull << 57)	/* above any user address */
 #define CK_PAGES_MAX	1024u		/* pages per CK_SEC_PAGES */
 
 /* Helpers over buf for the encoders (0 or SS_ERR_*). */

@@ -65,7 +65,35 @@ struct ckpt_dump_opts {
 	 */
 	int		(*decide)(void *arg);
 	void		*decide_arg;
+	/*
+	 * When not NULL, the pre-copy that went before on the same output
+	 * (ckpt_precopy_round): the image then sends only what changed
+	 * since, and the restorer takes the rest from the pre-copy.
+	 */
+	struct ckpt_precopy *precopy;
 };
+
+/*
+ * Live migration's pre-copy (precopy.c): the memory goes out while the
+ * tree runs, and the dump then sends only the pages written since.
+ * ckpt_precopy_begin() starts tracking writes in every process of the
+ * tree rooted at pid (each is stopped for a few injected calls, less
+ * than a millisecond); a process it cannot track is just sent whole
+ * later.  Each ckpt_precopy_round() writes to o's output (out_fd or
+ * out_fn; nothing else of o is used) the pages written since the last
+ * round (the first time, all of them) while the tree runs; *bytes gets
+ * what it wrote, *pages the pages.  Then ckpt_dump() with o.precopy set,
+ * on the same output, ends the stream, and ckpt_restore() reads the
+ * whole.  ckpt_precopy_free() stops the tracking (after the dump, or
+ * instead of it: the tree never notices).
+ */
+struct ckpt_precopy;
+int	ckpt_precopy_begin(pid_t pid, struct ckpt_precopy **pcp,
+	    struct ckpt_err *e);
+int	ckpt_precopy_round(struct ckpt_precopy *pc,
+	    const struct ckpt_dump_opts *o, uint64_t *bytes, uint64_t *pages,
+	    struct ckpt_err *e);
+void	ckpt_precopy_free(struct ckpt_precopy *pc);
 
 /*
  * Dumps the tree rooted at o->pid to o->out_fd.  Anything the engine cannot

@@ -149,6 +149,15 @@ ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
 	}
 	if (o->out_fn != NULL)
 		ck_stream_set_out(s, o->out_fn, o->out_arg);
+	if (o->precopy != NULL && ck_precopy_started(o->precopy)) {
+		/* The pre-copy's end, then the image proper. */
+		ck_precopy_verify(o->precopy);
+		im.pc = o->precopy;
+		if ((r = put_section(s, CK_SEC_PC_END, 0, enc_none, NULL,
+		    e)) != 0)
+			goto fail;
+		ck_precopy_set_ended(o->precopy);
+	}
 	if ((r = ck_write_file_header(s, e)) != 0 ||
 	    (r = write_header(s, &im, e)) != 0)
 		goto fail;

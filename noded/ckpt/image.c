@@ -86,6 +86,11 @@ struct ck_stream {
 	void		*out_arg;
 	uint64_t	 bytes;		/* moved so far */
 	uint8_t		*pages;		/* read buffer for page sections */
+	int		 precopy;	/* writing a pre-copy (see ckpt-int.h) */
+	int		 read_failed;	/* in a pre-copy run, since asked */
+	struct ck_store	*store;		/* reading: the pre-copy's pages */
+	pid_t		*pids;		/* reading: dumped pid by index */
+	uint32_t	 npids;
 	/* writing pages */
 	struct batch	 b[NBATCH];
 	int		 fill;		/* the batch the dumper fills */
@@ -97,6 +102,10 @@ struct ck_stream {
 	int		 werr;		/* errno of a failed write, or 0 */
 };
 
+
+static int	read_precopy(struct ck_stream *, struct ckpt_err *);
+static int	sec_run(const uint8_t *, uint32_t *, uint64_t *, uint32_t *,
+		    struct ckpt_err *);
 
 static uint32_t	crc_table[8][256];
 static int	crc_ready;
@@ -454,7 +463,7 @@ batch_submit(struct ck_stream *s)
 {
 	struct batch *bt = &s->b[s->fill];
 
-	if (bt->used == 0)
+	if (bt->used == 0 && bt->nrun == 0)
 		return;
 	if (!s->have_thread) {
 		batch_write(s, bt);
@@ -518,8 +527,10 @@ ck_stream_page_room(struct ck_stream *s, uint32_t *np, struct ckpt_err *e)
 		}
 	}
 	bt = &s->b[s->fill];
-	/* Less than asked for left: a fresh batch, rather than a short read. */
-	if (bt->used > 0 && CK_PAGES_MAX - bt->used < *np) {
+	/* Less than asked for left: a fresh batch, rather than a short read.
+	 * Each page may become a run of its own: room for as many runs. */
+	if ((bt->used > 0 || bt->nrun > 0) && (CK_PAGES_MAX - bt->used < *np ||
+	    CK_PAGES_MAX - bt->nrun < *np)) {
 		batch_submit(s);
 		bt = &s->b[s->fill];
 	}
@@ -530,6 +541,8 @@ ck_stream_page_room(struct ck_stream *s, uint32_t *np, struct ckpt_err *e)
 	}
 	if (*np > CK_PAGES_MAX - bt->used)
 		*np = CK_PAGES_MAX - bt->used;
+	if (*np > CK_PAGES_MAX - bt->nrun)
+		*np = CK_PAGES_MAX - bt->nrun;
 	return bt->data + (size_t)bt->used * CK_PAGE;
 }
 
@@ -561,7 +574,65 @@ ck_stream_free(struct ck_stream *s)
 		free(s->b[i].iov);
 	}
 	free(s->pages);
+	free(s->pids);
+	ck_store_free(s->store);
 	free(s);
+}
+
+void
+ck_stream_set_precopy(struct ck_stream *s)
+{
+	s->precopy = 1;
+}
+
+int
+ck_stream_is_precopy(const struct ck_stream *s)
+{
+	return s->precopy;
+}
+
+/* Whether a pre-copy run skipped pages it could not read (mm.c). */
+int
+ck_stream_read_failed(struct ck_stream *s)
+{
+	int f = s->read_failed;
+
+	s->read_failed = 0;
+	return f;
+}
+
+void
+ck_stream_mark_read_failed(struct ck_stream *s)
+{
+	s->read_failed = 1;
+}
+
+int
+ck_stream_finish(struct ck_stream *s, struct ckpt_err *e)
+{
+	return stream_flush(s, e);
+}
+
+struct ck_store *
+ck_stream_store(const struct ck_stream *s)
+{
+	return s->store;
+}
+
+int
+ck_stream_set_pids(struct ck_stream *s, const struct ck_image *im,
+    struct ckpt_err *e)
+{
+	uint32_t i;
+
+	free(s->pids);
+	s->npids = 0;
+	if ((s->pids = calloc(im->nproc + 1, sizeof(*s->pids))) == NULL)
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	for (i = 0; i < im->nproc; i++)
+		s->pids[i] = im->procs[i].pid;
+	s->npids = im->nproc;
+	return 0;
 }
 
 uint64_t
@@ -579,7 +650,7 @@ ck_write_file_header(struct ck_stream *s, struct ckpt_err *e)
 
 	if ((b = buf_new(64)) == NULL)
 		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
-	if ((r = buf_put_u32(b, CK_MAGIC)) != 0 ||
+	if ((r = buf_put_u32(b, s->precopy ? CK_PC_MAGIC : CK_MAGIC)) != 0 ||
 	    (r = buf_put_u32(b, CK_VERSION)) != 0)
 		goto out;
 	iov.iov_base = (void *)buf_ptr(b);
@@ -616,12 +687,19 @@ ck_read_file_header(struct ck_stream *s, struct ckpt_err *e)
 		return ck_fail(e, r, "image header: %s", ss_strerror(r));
 	}
 	buf_free(b);
-	if (magic != CK_MAGIC)
+	if (magic != CK_MAGIC && (magic != CK_PC_MAGIC || s->store != NULL))
 		return ck_fail(e, SS_ERR_BAD, "not a checkpoint image");
 	if (version != CK_VERSION)
 		return ck_fail(e, SS_ERR_VERSION, "image version %u, this "
 		    "sckpt reads version %u", version, CK_VERSION);
-	return 0;
+	if (magic == CK_MAGIC)
+		return 0;
+	/* A pre-copy: its pages into the store, then the image's header. */
+	if ((s->store = ck_store_new()) == NULL)
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	if ((r = read_precopy(s, e)) != 0)
+		return r;
+	return ck_read_file_header(s, e);
 }
 
 /* A PAGES section's checksum: header, prefix, then the run's page sum. */
@@ -691,7 +769,7 @@ ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
 	struct batch *bt = &s->b[s->fill];
 	uint8_t *hdr, h2[12];
 	struct buf *pre;
-	uint32_t crc, len;
+	uint32_t crc, len, type;
 	size_t dlen = (size_t)npages * CK_PAGE;
 	int r;
 
@@ -712,10 +790,11 @@ ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
 	memcpy(hdr + 12, buf_ptr(pre), 16);
 	buf_free(pre);
 	len = 16 + dlen;
-	if ((r = sec_header(hdr, CK_SEC_PAGES, len, 0)) != 0)
+	type = s->precopy ? CK_SEC_PRECOPY : CK_SEC_PAGES;
+	if ((r = sec_header(hdr, type, len, 0)) != 0)
 		return ck_fail(e, r, "section header: %s", ss_strerror(r));
 	crc = page_crc(hdr, hdr + 12, sum);
-	if ((r = sec_header(h2, CK_SEC_PAGES, len, crc)) != 0)
+	if ((r = sec_header(h2, type, len, crc)) != 0)
 		return ck_fail(e, r, "section header: %s", ss_strerror(r));
 	memcpy(hdr, h2, 12);
 	bt->iov[2 * bt->nrun].iov_base = hdr;
@@ -724,6 +803,52 @@ ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
 	bt->iov[2 * bt->nrun + 1].iov_len = dlen;
 	bt->nrun++;
 	s->bytes += RUN_HDR + dlen;
+	return 0;
+}
+
+int
+ck_write_run_only(struct ck_stream *s, uint32_t type, uint32_t proc,
+    uint64_t addr, uint32_t npages, struct ckpt_err *e)
+{
+	struct batch *bt;
+	uint8_t *hdr, h2[12];
+	struct buf *pre;
+	uint32_t crc;
+	uint32_t one = 1;
+	int r;
+
+	/* The batches exist once room was asked for; a run needs a slot. */
+	if (s->b[0].data == NULL && ck_stream_page_room(s, &one, e) == NULL)
+		return SS_ERR_ALLOC;
+	if (s->b[s->fill].nrun >= CK_PAGES_MAX)
+		batch_submit(s);
+	bt = &s->b[s->fill];
+	if (s->werr != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "writing image: %s",
+		    strerror(s->werr));
+	hdr = bt->hdr[bt->nrun];
+	if ((pre = buf_new(16)) == NULL)
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	if ((r = buf_put_u32(pre, proc)) != 0 ||
+	    (r = buf_put_u64(pre, addr)) != 0 ||
+	    (r = buf_put_u32(pre, npages)) != 0) {
+		buf_free(pre);
+		return ck_fail(e, r, "page header: %s", ss_strerror(r));
+	}
+	memcpy(hdr + 12, buf_ptr(pre), 16);
+	buf_free(pre);
+	if ((r = sec_header(hdr, type, 16, 0)) != 0)
+		return ck_fail(e, r, "section header: %s", ss_strerror(r));
+	crc = ck_crc32c(ck_crc32c(0, hdr, 8), hdr + 12, 16);
+	if ((r = sec_header(h2, type, 16, crc)) != 0)
+		return ck_fail(e, r, "section header: %s", ss_strerror(r));
+	memcpy(hdr, h2, 12);
+	bt->iov[2 * bt->nrun].iov_base = hdr;
+	bt->iov[2 * bt->nrun].iov_len = RUN_HDR;
+	bt->iov[2 * bt->nrun + 1].iov_base = NULL;
+	bt->iov[2 * bt->nrun + 1].iov_len = 0;
+	bt->nrun++;
+	s->bytes += RUN_HDR;
 	return 0;
 }
 
@@ -757,13 +882,14 @@ sec_head(struct ck_stream *s, uint8_t hdr[12], uint32_t *typep,
 		return ck_fail(e, r, "section header: %s", ss_strerror(r));
 	}
 	buf_free(b);
-	if (type < CK_SEC_HEADER || type > CK_SEC_END)
+	if (type < CK_SEC_HEADER || type > CK_SEC_LAST)
 		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: unknown "
 		    "section type %u at byte %llu", type,
 		    (unsigned long long)s->bytes);
-	if (len > CK_SEC_MAX || (type == CK_SEC_PAGES &&
-	    (len < 16 || (len - 16) % CK_PAGE != 0 ||
-	    (len - 16) / CK_PAGE > CK_PAGES_MAX || len == 16)))
+	if (len > CK_SEC_MAX || ((type == CK_SEC_PAGES ||
+	    type == CK_SEC_PRECOPY) && (len < 16 || (len - 16) % CK_PAGE != 0 ||
+	    (len - 16) / CK_PAGE > CK_PAGES_MAX || len == 16)) ||
+	    ((type == CK_SEC_KEEP || type == CK_SEC_FORGET) && len != 16))
 		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: section "
 		    "length %u at byte %llu", len, (unsigned long long)s->bytes);
 	s->bytes += 12;
@@ -782,7 +908,8 @@ sec_check(uint64_t end, const uint8_t hdr[12], uint32_t type, uint32_t len,
 {
 	uint32_t got;
 
-	if (type == CK_SEC_PAGES)	/* sec_head made sure of len >= 16 */
+	/* sec_head made sure of len >= 16 */
+	if (type == CK_SEC_PAGES || type == CK_SEC_PRECOPY)
 		got = page_crc(hdr, data, ck_page_sum(data + 16, len - 16));
 	else
 		got = ck_crc32c(ck_crc32c(0, hdr, 8), data, len);
@@ -817,23 +944,35 @@ sec_body(struct ck_stream *s, const uint8_t hdr[12], uint32_t type,
 	return sec_check(s->bytes, hdr, type, len, crc, dst, e);
 }
 
+/* The 16 bytes that start every section of pages: proc, address, count. */
+static int
+sec_prefix(const uint8_t *d, uint32_t *procp, uint64_t *addrp, uint32_t *np,
+    struct ckpt_err *e)
+{
+	struct buf *pre;
+	int r;
+
+	if ((pre = buf_from(d, 16, 16)) == NULL)
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	if ((r = buf_get_u32(pre, procp)) != 0 ||
+	    (r = buf_get_u64(pre, addrp)) != 0 ||
+	    (r = buf_get_u32(pre, np)) != 0) {
+		buf_free(pre);
+		return ck_fail(e, r, "page header: %s", ss_strerror(r));
+	}
+	buf_free(pre);
+	return 0;
+}
+
 /* Decodes a PAGES section's prefix; the pages follow it in dst. */
 static int
 sec_pages(const uint8_t *dst, uint32_t len, uint32_t *procp, uint64_t *addrp,
     uint32_t *npagesp, const uint8_t **pagesp, struct ckpt_err *e)
 {
-	struct buf *pre;
 	int r;
 
-	if ((pre = buf_from(dst, 16, 16)) == NULL)
-		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
-	if ((r = buf_get_u32(pre, procp)) != 0 ||
-	    (r = buf_get_u64(pre, addrp)) != 0 ||
-	    (r = buf_get_u32(pre, npagesp)) != 0) {
-		buf_free(pre);
-		return ck_fail(e, r, "page header: %s", ss_strerror(r));
-	}
-	buf_free(pre);
+	if ((r = sec_prefix(dst, procp, addrp, npagesp, e)) != 0)
+		return r;
 	if (*npagesp != (len - 16) / CK_PAGE || *addrp % CK_PAGE != 0)
 		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: bad page "
 		    "run header");
@@ -979,6 +1118,7 @@ take_input(struct pread *c, struct pworker *w, struct ckpt_err *e)
 			    e)) != 0)
 				return r;
 			if (c->pend[0] != CK_SEC_PAGES &&
+			    c->pend[0] != CK_SEC_KEEP &&
 			    (c->pend[0] != CK_SEC_END || c->pend[1] > WBUF_SIZE))
 				return ck_fail(e, SS_ERR_CORRUPT, "corrupt "
 				    "image: unexpected section %u among pages",
@@ -1013,6 +1153,26 @@ unlock_mu(void *mu)
 	pthread_mutex_unlock(mu);
 }
 
+/* A KEEP section: its pages from the pre-copy's store. */
+static int
+keep_run(struct pread *c, const uint8_t *d, uint32_t *np,
+    struct ckpt_err *e)
+{
+	const struct ck_stream *s = c->s;
+	uint64_t addr;
+	uint32_t proc;
+	int r;
+
+	if ((r = sec_run(d, &proc, &addr, np, e)) != 0)
+		return r;
+	if (s->store == NULL || proc >= s->npids)
+		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: pages kept "
+		    "from a pre-copy %s", s->store == NULL ? "that is not "
+		    "there" : "of no such process");
+	return ck_store_give(s->store, (uint32_t)s->pids[proc], proc, addr,
+	    *np, c->fn, c->arg, e);
+}
+
 /* Checks and hands out w's sections; stops at the first bad one. */
 static void
 give_out(struct pread *c, struct pworker *w)
@@ -1038,6 +1198,12 @@ give_out(struct pread *c, struct pworker *w)
 				r = ck_fail(&e, SS_ERR_ALLOC, "out of memory");
 			pthread_mutex_unlock(&c->mu);
 			break;
+		}
+		if (ws->type == CK_SEC_KEEP) {
+			if ((r = keep_run(c, d, &np, &e)) != 0)
+				break;
+			n += np;
+			continue;
 		}
 		if ((r = sec_pages(d, ws->len, &proc, &addr, &np, &pages,
 		    &e)) != 0 || (r = c->fn(c->arg, proc, addr, pages, np,
@@ -1196,7 +1362,7 @@ ck_read_section(struct ck_stream *s, uint32_t *typep, struct buf **payloadp,
 	*payloadp = NULL;
 	if ((r = sec_head(s, hdr, &type, &len, &crc, e)) != 0)
 		return r;
-	if (type == CK_SEC_PAGES) {
+	if (type == CK_SEC_PAGES || type == CK_SEC_PRECOPY) {
 		if (s->pages == NULL &&
 		    (s->pages = aligned_alloc(CK_PAGE, WBUF_SIZE)) == NULL)
 			return ck_fail(e, SS_ERR_ALLOC, "out of memory");
@@ -1215,10 +1381,70 @@ ck_read_section(struct ck_stream *s, uint32_t *typep, struct buf **payloadp,
 		return r;
 	}
 	*typep = type;
-	if (type == CK_SEC_PAGES)
+	if (type == CK_SEC_PAGES || type == CK_SEC_PRECOPY)
 		return sec_pages(dst, len, procp, addrp, npagesp, pagesp, e);
 	*payloadp = b;
 	return 0;
+}
+
+/* Decodes a KEEP or FORGET section (16 bytes: proc, address, count). */
+static int
+sec_run(const uint8_t *d, uint32_t *procp, uint64_t *addrp, uint32_t *np,
+    struct ckpt_err *e)
+{
+	int r;
+
+	if ((r = sec_prefix(d, procp, addrp, np, e)) != 0)
+		return r;
+	if (*np == 0 || *addrp % CK_PAGE != 0 || *addrp >= CK_ADDR_MAX ||
+	    (uint64_t)*np > (CK_ADDR_MAX - *addrp) / CK_PAGE)
+		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: bad page "
+		    "run header");
+	return 0;
+}
+
+/*
+ * The pre-copy, after its file header: PRECOPY runs into the store,
+ * FORGET runs out of it, up to PC_END.  The job still runs at the other
+ * end meanwhile, so this may take long; nothing is created yet.
+ */
+static int
+read_precopy(struct ck_stream *s, struct ckpt_err *e)
+{
+	struct buf *b;
+	const uint8_t *pages;
+	uint64_t addr;
+	uint32_t type, proc, np;
+	int r;
+
+	for (;;) {
+		if ((r = ck_read_section(s, &type, &b, &proc, &addr, &np,
+		    &pages, e)) != 0)
+			return r;
+		if (type == CK_SEC_PRECOPY) {
+			if (addr >= CK_ADDR_MAX || (uint64_t)np >
+			    (CK_ADDR_MAX - addr) / CK_PAGE)
+				return ck_fail(e, SS_ERR_CORRUPT, "corrupt "
+				    "image: pre-copy pages out of range");
+			if ((r = ck_store_put(s->store, proc, addr, pages, np,
+			    e)) != 0)
+				return r;
+			continue;
+		}
+		if (type == CK_SEC_FORGET) {
+			r = sec_run(buf_ptr(b), &proc, &addr, &np, e);
+			buf_free(b);
+			if (r != 0)
+				return r;
+			ck_store_forget(s->store, proc, addr, np);
+			continue;
+		}
+		buf_free(b);
+		if (type == CK_SEC_PC_END)
+			return 0;
+		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: section %u "
+		    "in the pre-copy", type);
+	}
 }
 
 void

@@ -71,7 +71,8 @@ ckpt_info(int fd, FILE *out, struct ckpt_err *e)
 	}
 	cnt.nproc = im.nproc;
 	cnt.per = per;
-	if ((r = ck_read_pages(s, count_pages, &cnt, &b, &pages, e)) != 0)
+	if ((r = ck_stream_set_pids(s, &im, e)) != 0 ||
+	    (r = ck_read_pages(s, count_pages, &cnt, &b, &pages, e)) != 0)
 		goto out;
 	if (buf_get_u32(b, &idx) != 0 || buf_get_u64(b, &total) != 0 ||
 	    total != pages) {
@@ -84,6 +85,14 @@ ckpt_info(int fd, FILE *out, struct ckpt_err *e)
 	fprintf(out, "%u process(es), %llu pages (%.1f MiB) of memory, %llu "
 	    "bytes of image\n", im.nproc, (unsigned long long)pages,
 	    pages * 4096.0 / 1048576, (unsigned long long)ck_stream_bytes(s));
+	if (ck_stream_store(s) != NULL) {
+		uint64_t runs, stored;
+
+		ck_store_stats(ck_stream_store(s), &runs, &stored);
+		fprintf(out, "a pre-copy came first: %llu runs, %llu pages "
+		    "(%.1f MiB) held for the image's kept runs\n", (unsigned long long)runs,
+		    (unsigned long long)stored, stored * 4096.0 / 1048576);
+	}
 	for (i = 0; i < im.nproc; i++) {
 		struct ck_proc *p = &im.procs[i];
 

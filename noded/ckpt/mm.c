@@ -87,6 +87,7 @@ struct ck_pm_scan_arg {
 _Static_assert(sizeof(struct ck_pm_scan_arg) == 96, "pm_scan_arg");
 
 #define CK_PAGEMAP_SCAN		_IOWR('f', 16, struct ck_pm_scan_arg)
+#define CK_PAGE_IS_WRITTEN	(1ull << 1)
 #define CK_PAGE_IS_FILE		(1ull << 2)
 #define CK_PAGE_IS_PRESENT	(1ull << 3)
 #define CK_PAGE_IS_SWAPPED	(1ull << 4)
@@ -486,6 +487,28 @@ read_mem(struct ck_proc *p, int memfd, const struct ck_vma *v, uint64_t addr,
  */
 #define SUB_PAGES	64
 
+/* Ends the run of pages, or of zero pages, open at page `at` of a piece. */
+static int
+end_runs(struct ck_stream *s, uint32_t idx, uint64_t a, const uint8_t *bufp,
+    const struct ck_page_sum *ps, uint32_t run0, uint32_t zrun0, uint32_t at,
+    int *inrun, int *inzero, uint64_t *npages, struct ckpt_err *e)
+{
+	int r;
+
+	if (*inrun) {
+		if ((r = ck_write_pages(s, idx, a + (uint64_t)run0 * CK_PAGE,
+		    bufp + (size_t)run0 * CK_PAGE, at - run0,
+		    ck_page_sum_end(ps), e)) != 0)
+			return r;
+		*npages += at - run0;
+	}
+	if (*inzero && (r = ck_write_run_only(s, CK_SEC_FORGET, idx, a +
+	    (uint64_t)zrun0 * CK_PAGE, at - zrun0, e)) != 0)
+		return r;
+	*inrun = *inzero = 0;
+	return 0;
+}
+
 /* Writes the pages of [start, end) that are worth carrying. */
 static int
 dump_range(struct ck_stream *s, uint32_t idx, struct ck_proc *p, int memfd,
@@ -494,10 +517,10 @@ dump_range(struct ck_stream *s, uint32_t idx, struct ck_proc *p, int memfd,
 {
 	struct ck_page_sum ps;
 	uint64_t a, len;
-	uint32_t np, i, j, sub, run0;
+	uint32_t np, i, j, sub, run0, zrun0 = 0;
 	uint8_t *bufp, *pg;
-	int r, inrun, skipzero = v->kind == CK_VMA_ANON ||
-	    v->kind == CK_VMA_SHMEM;
+	int r, inrun, inzero, skipzero = v->kind == CK_VMA_ANON ||
+	    v->kind == CK_VMA_SHMEM, pc = ck_stream_is_precopy(s);
 
 	for (a = start; a < end; a += len) {
 		np = (end - a) / CK_PAGE > CK_PAGES_MAX ? CK_PAGES_MAX :
@@ -505,17 +528,27 @@ dump_range(struct ck_stream *s, uint32_t idx, struct ck_proc *p, int memfd,
 		if ((bufp = ck_stream_page_room(s, &np, e)) == NULL)
 			return SS_ERR_SYSTEM;
 		len = (uint64_t)np * CK_PAGE;
-		inrun = 0;
+		inrun = inzero = 0;
 		run0 = 0;
 		for (i = 0; i < np; i += sub) {
 			sub = np - i < SUB_PAGES ? np - i : SUB_PAGES;
 			if (read_mem(p, memfd, v, a + (uint64_t)i * CK_PAGE,
 			    bufp + (size_t)i * CK_PAGE, (size_t)sub * CK_PAGE) !=
-			    0)
-				return ck_fail(e, SS_ERR_SYSTEM, "process %d: "
-				    "reading %#llx: %s", p->pid,
-				    (unsigned long long)(a + (uint64_t)i *
-				    CK_PAGE), strerror(errno));
+			    0) {
+				if (!pc)
+					return ck_fail(e, SS_ERR_SYSTEM,
+					    "process %d: reading %#llx: %s",
+					    p->pid, (unsigned long long)(a +
+					    (uint64_t)i * CK_PAGE),
+					    strerror(errno));
+				/* A pre-copy reads a running process, which
+				 * may have unmapped it: skipped, and told. */
+				ck_stream_mark_read_failed(s);
+				if ((r = end_runs(s, idx, a, bufp, &ps, run0,
+				    zrun0, i, &inrun, &inzero, npages, e)) != 0)
+					return r;
+				continue;
+			}
 			for (j = i; j < i + sub; j++) {
 				pg = bufp + (size_t)j * CK_PAGE;
 				if (skipzero && page_is_zero(pg)) {
@@ -527,8 +560,17 @@ dump_range(struct ck_stream *s, uint32_t idx, struct ck_proc *p, int memfd,
 					if (inrun)
 						*npages += j - run0;
 					inrun = 0;
+					if (pc && !inzero) {
+						zrun0 = j;
+						inzero = 1;
+					}
 					continue;
 				}
+				if (inzero && (r = ck_write_run_only(s,
+				    CK_SEC_FORGET, idx, a + (uint64_t)zrun0 *
+				    CK_PAGE, j - zrun0, e)) != 0)
+					return r;
+				inzero = 0;
 				if (!inrun) {
 					ck_page_sum_init(&ps);
 					run0 = j;
@@ -537,16 +579,30 @@ dump_range(struct ck_stream *s, uint32_t idx, struct ck_proc *p, int memfd,
 				ck_page_sum_add(&ps, pg, CK_PAGE);
 			}
 		}
-		if (inrun) {
-			if ((r = ck_write_pages(s, idx, a + (uint64_t)run0 *
-			    CK_PAGE, bufp + (size_t)run0 * CK_PAGE, np - run0,
-			    ck_page_sum_end(&ps), e)) != 0)
-				return r;
-			*npages += np - run0;
-		}
+		if ((r = end_runs(s, idx, a, bufp, &ps, run0, zrun0, np,
+		    &inrun, &inzero, npages, e)) != 0)
+			return r;
 		ck_stream_page_advance(s, np);
 	}
 	return 0;
+}
+
+/* dump_range for a pre-copy: private anonymous memory of pid. */
+int
+ck_mm_dump_range(struct ck_stream *s, uint32_t idx, pid_t pid, int memfd,
+    uint64_t start, uint64_t end, uint64_t *npages, struct ckpt_err *e)
+{
+	struct ck_proc p;
+	struct ck_vma v;
+
+	memset(&p, 0, sizeof(p));
+	memset(&v, 0, sizeof(v));
+	p.pid = pid;
+	v.start = start;
+	v.end = end;
+	v.kind = CK_VMA_ANON;
+	v.prot = PROT_READ | PROT_WRITE;
+	return dump_range(s, idx, &p, memfd, &v, start, end, npages, e);
 }
 
 /*
@@ -620,6 +676,26 @@ dump_shm_data(struct ck_stream *s, struct ck_image *im, uint32_t idx,
 	return 0;
 }
 
+/* KEEP sections for [start, end), CK_PAGES_MAX pages at most each. */
+static int
+keep_run(struct ck_stream *s, uint32_t idx, uint64_t start, uint64_t end,
+    uint64_t *npages, struct ckpt_err *e)
+{
+	uint64_t n;
+	int r;
+
+	for (; start < end; start += n * CK_PAGE) {
+		n = (end - start) / CK_PAGE;
+		if (n > CK_PAGES_MAX)
+			n = CK_PAGES_MAX;
+		if ((r = ck_write_run_only(s, CK_SEC_KEEP, idx, start,
+		    (uint32_t)n, e)) != 0)
+			return r;
+		*npages += n;
+	}
+	return 0;
+}
+
 int
 ck_mm_write_pages(struct ck_stream *s, struct ck_image *im, uint32_t idx,
     uint64_t *npages, struct ckpt_err *e)
@@ -632,7 +708,7 @@ ck_mm_write_pages(struct ck_stream *s, struct ck_image *im, uint32_t idx,
 	uint64_t at;
 	long n, k;
 	uint32_t i;
-	int pmfd, memfd, sfd, r = 0;
+	int pmfd, memfd, sfd, keep, r = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", p->pid);
 	if ((pmfd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
@@ -657,6 +733,8 @@ ck_mm_write_pages(struct ck_stream *s, struct ck_image *im, uint32_t idx,
 			close(sfd);
 			continue;
 		}
+		keep = v->kind == CK_VMA_ANON && im->pc != NULL &&
+		    ck_precopy_keepable(im->pc, p->pid, v->start, v->end);
 		for (at = v->start; at < v->end && r == 0; ) {
 			memset(&arg, 0, sizeof(arg));
 			arg.size = sizeof(arg);
@@ -675,7 +753,7 @@ ck_mm_write_pages(struct ck_stream *s, struct ck_image *im, uint32_t idx,
 				arg.category_mask = CK_PAGE_IS_PFNZERO;
 			}
 			arg.return_mask = arg.category_anyof_mask |
-			    arg.category_mask;
+			    arg.category_mask | (keep ? CK_PAGE_IS_WRITTEN : 0);
 			n = ioctl(pmfd, CK_PAGEMAP_SCAN, &arg);
 			if (n < 0) {
 				r = ck_fail(e, SS_ERR_SYSTEM, "process %d: "
@@ -683,9 +761,19 @@ ck_mm_write_pages(struct ck_stream *s, struct ck_image *im, uint32_t idx,
 				    strerror(errno));
 				break;
 			}
-			for (k = 0; k < n && r == 0; k++)
+			for (k = 0; k < n && r == 0; k++) {
+				/* Unchanged since the pre-copy sent it (in
+				 * memory: a swapped page goes whole). */
+				if (keep && !(reg[k].categories &
+				    CK_PAGE_IS_WRITTEN) && (reg[k].categories &
+				    CK_PAGE_IS_PRESENT)) {
+					r = keep_run(s, idx, reg[k].start,
+					    reg[k].end, npages, e);
+					continue;
+				}
 				r = dump_claimed(s, im, idx, memfd, v,
 				    reg[k].start, reg[k].end, npages, e);
+			}
 			if (arg.walk_end <= at)
 				break;
 			at = arg.walk_end;

@@ -846,7 +846,8 @@ ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
 		if ((r = ck_mm_restore_layout(im, &im->procs[i], e)) != 0)
 			goto fail;
 	/* PAGES */
-	if ((r = ck_read_pages(s, put_pages, im, &b, &pages, e)) != 0)
+	if ((r = ck_stream_set_pids(s, im, e)) != 0 ||
+	    (r = ck_read_pages(s, put_pages, im, &b, &pages, e)) != 0)
 		goto fail;
 	if (buf_get_u32(b, &idx) != 0 || buf_get_u64(b, &total) != 0 ||
 	    total != pages || idx != im->nproc) {

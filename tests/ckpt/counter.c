@@ -35,10 +35,8 @@ main(int argc, char **argv)
 	size_t n = mib * 1024 * 1024 / 8, i;
 	uint64_t *heap, x = 88172645463325252ull, want;
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	char path[4096];
 	FILE *f;
 	long step = 0;
-	int fd;
 
 	if (argc < 2)
 		return 2;
@@ -52,13 +50,8 @@ main(int argc, char **argv)
 		heap[i] = x;
 	}
 	want = sum(heap, n);
-	if ((f = fopen(argv[1], "a")) == NULL)
+	if ((f = zdtm_ready(argv[1])) == NULL)
 		return 2;
-	setvbuf(f, NULL, _IOLBF, 0);
-	snprintf(path, sizeof(path), "%s.ready", argv[1]);
-	if ((fd = open(path, O_WRONLY | O_CREAT, 0644)) < 0)
-		return 2;
-	close(fd);
 	while (!done) {
 		fprintf(f, "%ld\n", step++);
 		nanosleep(&ts, NULL);

@@ -77,13 +77,15 @@ start() {
 
 # ckpt MODE PID [extra restore args]: dumps PID and restores it in the
 # background; the new pid in $NP, the restorer's pid in $RP (its exit
-# status is the restored root's).  MODE is file or pipe.
+# status is the restored root's).  MODE is file or pipe.  With PC=N set,
+# the dump does N pre-copy rounds first (--precopy N).
 ckpt() {
 	local mode=$1 pid=$2
 	shift 2
 	rm -f "$D/newpid"
 	if [ "$mode" = file ]; then
-		if ! "$SCKPT" dump -t "$pid" -o "$D/img" 2>"$D/dump.err"; then
+		if ! "$SCKPT" dump -t "$pid" -o "$D/img" ${PC:+--precopy $PC} \
+		    2>"$D/dump.err"; then
 			return 1
 		fi
 		wait "$pid" 2>/dev/null
@@ -92,7 +94,8 @@ ckpt() {
 		"$SCKPT" restore -i "$D/img" "$@" >"$D/newpid" 2>"$D/restore.err" &
 		RP=$!
 	else
-		( "$SCKPT" dump -t "$pid" -o - 2>"$D/dump.err" |
+		( "$SCKPT" dump -t "$pid" -o - ${PC:+--precopy $PC} \
+		    2>"$D/dump.err" |
 		  "$SCKPT" restore -i - "$@" >"$D/newpid" 2>"$D/restore.err" ) &
 		RP=$!
 	fi
@@ -150,9 +153,10 @@ pidns_ckpt() {
 	[ -n "$in" ] || return 1
 	ns_tree "$pid" > "$D/pids.before"
 	if [ "$in" = "$pid" ]; then
-		dump=("$SCKPT" dump -t "$pid" -o -)
+		dump=("$SCKPT" dump -t "$pid" -o - ${PC:+--precopy $PC})
 	else
-		dump=(nsenter -t "$pid" -p -m "$SCKPT" dump -t "$in" -o -)
+		dump=(nsenter -t "$pid" -p -m "$SCKPT" dump -t "$in" -o -
+		    ${PC:+--precopy $PC})
 	fi
 	"${dump[@]}" 2>"$D/dump.err" |
 	    unshare --pid --fork --mount-proc \
@@ -891,8 +895,114 @@ else
 fi
 }
 
+# The pre-copy: memory written while the tree runs, then only what changed.
+g_precopy() {
+local mode rc what
+for mode in file pipe; do
+	# Pages rewritten all the time, some to zeros, some dropped.
+	newdir dirty-$mode
+	start "$TB/dirty" "$D/out" 64
+	wait_for test -e "$D/out.ready"
+	wait_for lines_over "$D/out" 20
+	if PC=4 ckpt $mode $P; then
+		c=$(wc -l < "$D/out")
+		wait_for lines_over "$D/out" $((c + 20))
+		kill -USR2 "$NP"
+		wait "$RP"; rc=$?
+		check "pre-copy of memory being rewritten ($mode): every page right" \
+		    [ $rc = 0 ]
+		check "pre-copy ($mode): file continues without a gap" \
+		    consecutive "$D/out"
+		[ $rc = 0 ] || diag "$(cat "$D/prog.err")"
+	else
+		not_ok "pre-copy of memory being rewritten ($mode): dump and restore"
+		not_ok "pre-copy ($mode): file continues"
+	fi
+	[ $mode = file ] && check "pre-copy: sckpt info tells of it" \
+	    grep -q '^a pre-copy came first: ' <("$SCKPT" info "$D/img")
+
+	# A large heap that does not change: nearly all of it KEPT.
+	newdir counter-pc-$mode
+	start "$TB/counter" "$D/out" 256
+	wait_for test -e "$D/out.ready"
+	wait_for lines_over "$D/out" 2
+	if PC=2 ckpt $mode $P; then
+		c=$(wc -l < "$D/out")
+		wait_for lines_over "$D/out" $((c + 2))
+		kill -USR2 "$NP"
+		wait "$RP"; rc=$?
+		check "pre-copy of a 256 MiB heap ($mode): checksum holds" [ $rc = 0 ]
+		check "pre-copy counter ($mode): no gap" consecutive "$D/out"
+	else
+		not_ok "pre-copy counter ($mode): dump and restore"
+		not_ok "pre-copy counter ($mode): no gap"
+	fi
+
+	# Threads at work on shared memory while it is tracked.
+	newdir threads-pc-$mode
+	start "$TB/threads" "$D/f"
+	wait_for test -e "$D/f.ready"
+	if PC=3 ckpt $mode $P; then
+		kill -USR2 "$NP"
+		wait "$RP"; rc=$?
+		check "pre-copy of four threads ($mode)" [ $rc = 0 ]
+	else
+		not_ok "pre-copy of four threads ($mode): dump and restore"
+	fi
+
+	# A tree: every process tracked, the pipe's bytes carried.
+	newdir pipeline-pc-$mode
+	seq 1 20000 > "$D/want"
+	start sh -c 'seq 1 20000 | { sleep 0.3; while read l; do echo "$l"; done; } > '"$D/out"
+	wait_for test -s "$D/out"
+	if [ $mode = file ]; then
+		PC=2 ckpt file $P --same-pid
+	else
+		PC=2 pidns_ckpt $P
+	fi
+	if [ $? = 0 ]; then
+		wait "$RP"; rc=$?
+		what="pre-copy of sh -c 'producer | consumer' ($mode)"
+		check "$what: exit 0" [ $rc = 0 ]
+		check "$what: same output" cmp -s "$D/want" "$D/out"
+	else
+		not_ok "pre-copy pipeline ($mode): dump and restore"
+		not_ok "pre-copy pipeline ($mode): same output"
+	fi
+done
+
+# A pre-copy cut short, or a KEEP with no pre-copy: refused, nothing runs.
+newdir pc-damaged
+start "$TB/counter" "$D/out" 16
+wait_for test -e "$D/out.ready"
+if "$SCKPT" dump -t $P -o "$D/img" --precopy 1 --leave-running \
+    2>"$D/dump.err"; then
+	head -c 1000000 "$D/img" > "$D/cut"
+	"$SCKPT" restore -i "$D/cut" >"$D/newpid" 2>"$D/restore.err"
+	rc=$?
+	check "a pre-copy cut short is refused" [ $rc = 1 ]
+	check "... saying so" grep -q 'truncated image' "$D/restore.err"
+	check "... and nothing started" [ ! -s "$D/newpid" ]
+	# The image proper alone, without its pre-copy: its KEEPs refer
+	# to pages it does not have.
+	off=$(LC_ALL=C grep -aboP 'SCKP\x00\x00\x00\x04' "$D/img" |
+	    head -1 | cut -d: -f1)
+	tail -c +$((off + 1)) "$D/img" > "$D/alone"
+	"$SCKPT" restore -i "$D/alone" >"$D/newpid" 2>"$D/restore.err"
+	rc=$?
+	check "an image without the pre-copy it kept pages of is refused" \
+	    [ $rc = 1 ]
+	check "... saying so" grep -q 'pages kept from a pre-copy that is not there' \
+	    "$D/restore.err"
+	check "... and the original ran on" kill -0 $P
+else
+	not_ok "pre-copy with --leave-running: dump"
+fi
+kill_tree $P
+}
+
 for g in basic real proc samepid leave refuse damaged user api caps stopped \
-    freezer shmem; do
+    freezer shmem precopy; do
 	want $g && g_$g
 done
 

@@ -1,0 +1,626 @@
+/*
+ * precopy.c: live migration's pre-copy, and the store of its pages on the
+ * restoring side.
+ *
+ * The dumping side (KERNEL-NOTES.md, "Dirty tracking"): this kernel has
+ * no soft-dirty bits, so written pages are found with a userfaultfd in
+ * asynchronous write-protect mode.  ckpt_precopy_begin() stops each
+ * process of the tree for a moment (ptrace, the leader thread only), has
+ * it make a userfaultfd (an injected call), takes the descriptor with
+ * pidfd_getfd() and closes the process's own (also injected), and
+ * registers every private anonymous writable area for write-protection.
+ * The kernel then resolves a write to a protected page by itself, with no
+ * message to anyone, and the page reads "written" in PAGEMAP_SCAN until it
+ * is protected again.  Each ckpt_precopy_round() asks PAGEMAP_SCAN for the
+ * written pages and protects them again in the same call
+ * (PM_SCAN_WP_MATCHING), then reads and sends them, while the job runs: a
+ * page written between the scan and the read reads "written" in the next
+ * round or in the dump, so a page that reads "not written" at the dump
+ * has the contents last sent.  The dump (mm.c) sends such runs as KEEP
+ * sections, without their pages.
+ *
+ * What makes a KEEP safe: protection bits exist only in an address space
+ * that our userfaultfd registered, and only in areas it registered (the
+ * kernel clears them in a forked child, in moved pages, and in pages
+ * zapped by MADV_DONTNEED).  So KEEP is only ever written for a process
+ * that is the one we registered (same pid, same start time) and only in
+ * an area within a range we registered; an area mapped since, or a
+ * process that exec'd, reads "written" everywhere and goes whole.  A page
+ * written to zero is sent as FORGET, so the store drops what it had.  A
+ * read that fails in a pre-copy (the running process unmapped the area)
+ * leaves protected pages unsent: that process then gets no KEEP at all.
+ * Closing the userfaultfd (ckpt_precopy_free) unregisters everything; the
+ * process never notices any of it.
+ *
+ * The restoring side: read_precopy (image.c) puts the pre-copy's pages
+ * into a ck_store, keyed by (pid, address); a later round's copy of a
+ * page replaces the earlier one.  The pages live in one large private
+ * mapping reserved up front (MAP_NORESERVE, as large as the machine's
+ * memory), the index is an open-addressing hash table.  KEEP sections
+ * then give the pages from there (ck_store_give), as if they had come in
+ * the image; a page the store does not have was zero.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "ckpt-int.h"
+
+/* From linux/userfaultfd.h and linux/fs.h of 6.7 (Debian 12's are older). */
+#define CK_UFFD_FEATURE_WP_ASYNC	(1ull << 15)
+#define CK_PM_SCAN_WP_MATCHING		(1ull << 0)
+#define CK_PAGEMAP_SCAN_IOC		_IOWR('f', 16, struct pm_scan)
+#define CK_PG_WRITTEN			(1ull << 1)
+#define CK_PG_PRESENT			(1ull << 3)
+#define CK_PG_SWAPPED			(1ull << 4)
+#define CK_PG_PFNZERO			(1ull << 5)
+
+struct pm_region {
+	uint64_t	start, end, categories;
+};
+
+struct pm_scan {
+	uint64_t	size, flags, start, end, walk_end, vec, vec_len;
+	uint64_t	max_pages, category_inverted, category_mask;
+	uint64_t	category_anyof_mask, return_mask;
+};
+_Static_assert(sizeof(struct pm_scan) == 96, "pm_scan_arg");
+
+/* ---------------------------------------------------------------------- */
+/* The dumping side. */
+
+struct pc_range {
+	uint64_t	 start, end;
+};
+
+struct pc_proc {
+	pid_t		 pid;
+	uint64_t	 start_time;	/* /proc/PID/stat field 22 */
+	int		 uffd;		/* -1: not tracked (sent whole) */
+	int		 broken;	/* a pre-copy read failed: no KEEP */
+	uint32_t	 nr;
+	struct pc_range	*r;		/* registered areas */
+};
+
+struct ckpt_precopy {
+	struct pc_proc	*p;
+	uint32_t	 n;
+	int		 started;	/* the pre-copy's file header is out */
+	int		 ended;		/* PC_END is out (the dump) */
+};
+
+static int
+start_time(pid_t pid, uint64_t *st)
+{
+	char path[64], *data, *s;
+	int k;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (ck_read_file(path, &data, NULL) != 0)
+		return -1;
+	if ((s = strrchr(data, ')')) == NULL) {
+		free(data);
+		return -1;
+	}
+	/* Field 3 follows ") "; field 22 is the start time. */
+	for (k = 2; k < 22 && s != NULL; k++)
+		s = strchr(s + 1, ' ');
+	if (s == NULL) {
+		free(data);
+		return -1;
+	}
+	*st = strtoull(s + 1, NULL, 10);
+	free(data);
+	return 0;
+}
+
+/*
+ * The areas of pid to track (private, writable, anonymous: no file, or
+ * [heap] or [stack]) and the address of its vdso; -1 if maps is unreadable.
+ */
+static int
+read_areas(pid_t pid, struct pc_proc *pp, uint64_t *vdso)
+{
+	char path[64], *data, *line, *next, perms[8], name[64];
+	unsigned long long a, b, ino;
+	struct pc_range *nr;
+	int n;
+
+	*vdso = 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (ck_read_file(path, &data, NULL) != 0)
+		return -1;
+	for (line = data; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		name[0] = '\0';
+		n = sscanf(line, "%llx-%llx %7s %*s %*s %llu %63s", &a, &b,
+		    perms, &ino, name);
+		if (n < 4)
+			continue;
+		if (strcmp(name, "[vdso]") == 0)
+			*vdso = a;
+		if (perms[1] != 'w' || perms[3] != 'p' || ino != 0 ||
+		    (name[0] != '\0' && strcmp(name, "[heap]") != 0 &&
+		    strcmp(name, "[stack]") != 0))
+			continue;
+		if ((nr = reallocarray(pp->r, pp->nr + 1, sizeof(*nr))) ==
+		    NULL) {
+			free(data);
+			return -1;
+		}
+		pp->r = nr;
+		pp->r[pp->nr].start = a;
+		pp->r[pp->nr].end = b;
+		pp->nr++;
+	}
+	free(data);
+	return 0;
+}
+
+/*
+ * Has pid make a userfaultfd, takes it, and registers pp's areas for
+ * asynchronous write-protection.  Any failure only leaves the process
+ * untracked (its memory then goes whole in the dump); it runs on as
+ * before, having been stopped for a few injected calls.
+ */
+static void
+arm(struct pc_proc *pp)
+{
+	struct uffdio_api api;
+	struct uffdio_register reg;
+	struct ckpt_err e;
+	uint64_t vdso, arg, keep = 0;
+	uint32_t i, k;
+	long off, tfd, ret;
+	int pidfd;
+
+	pp->uffd = -1;
+	if (start_time(pp->pid, &pp->start_time) != 0 ||
+	    read_areas(pp->pid, pp, &vdso) != 0 || vdso == 0 || pp->nr == 0 ||
+	    (off = ck_arch_vdso_syscall_off()) < 0)
+		return;
+	if (ck_seize(pp->pid, 0, &e) != 0) {
+		(void)ptrace(PTRACE_DETACH, pp->pid, NULL, NULL);
+		return;
+	}
+	arg = O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY;
+	if (ck_inject(pp->pid, vdso + (uint64_t)off, SYS_userfaultfd, &arg, 1,
+	    &tfd) == 0 && tfd >= 0) {
+		if ((pidfd = syscall(SYS_pidfd_open, pp->pid, 0)) >= 0) {
+			pp->uffd = syscall(SYS_pidfd_getfd, pidfd, (int)tfd, 0);
+			close(pidfd);
+		}
+		/* The process's own copy goes: its fd table is as it was. */
+		arg = (uint64_t)tfd;
+		if (ck_inject(pp->pid, vdso + (uint64_t)off, SYS_close, &arg, 1,
+		    &ret) != 0 && pp->uffd >= 0) {
+			close(pp->uffd);
+			pp->uffd = -1;
+		}
+	}
+	(void)ptrace(PTRACE_DETACH, pp->pid, NULL, NULL);
+	if (pp->uffd < 0)
+		return;
+	memset(&api, 0, sizeof(api));
+	api.api = UFFD_API;
+	/* Not WP_UNPOPULATED: its markers in dropped pages read as swapped
+	 * and not written, like a page that kept its contents. */
+	api.features = CK_UFFD_FEATURE_WP_ASYNC;
+	if (ioctl(pp->uffd, UFFDIO_API, &api) == -1) {
+		close(pp->uffd);
+		pp->uffd = -1;
+		return;
+	}
+	/* Only the areas that took the registration are tracked. */
+	for (i = k = 0; i < pp->nr; i++) {
+		memset(&reg, 0, sizeof(reg));
+		reg.range.start = pp->r[i].start;
+		reg.range.len = pp->r[i].end - pp->r[i].start;
+		reg.mode = UFFDIO_REGISTER_MODE_WP;
+		if (ioctl(pp->uffd, UFFDIO_REGISTER, &reg) == 0) {
+			pp->r[k++] = pp->r[i];
+			keep++;
+		}
+	}
+	pp->nr = k;
+	if (keep == 0) {
+		close(pp->uffd);
+		pp->uffd = -1;
+	}
+}
+
+int
+ckpt_precopy_begin(pid_t pid, struct ckpt_precopy **pcp, struct ckpt_err *e)
+{
+	struct ckpt_precopy *pc;
+	pid_t *pids;
+	uint32_t n, i;
+	int r;
+
+	*pcp = NULL;
+	if (pid <= 0 || pid == getpid())
+		return ck_fail(e, SS_ERR_BAD, "no process given");
+	if ((r = ck_tree_pids(pid, &pids, &n, e)) != 0)
+		return r;
+	if ((pc = calloc(1, sizeof(*pc))) == NULL ||
+	    (pc->p = calloc(n, sizeof(*pc->p))) == NULL) {
+		free(pc);
+		free(pids);
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	}
+	pc->n = n;
+	for (i = 0; i < n; i++) {
+		pc->p[i].pid = pids[i];
+		arm(&pc->p[i]);
+	}
+	free(pids);
+	*pcp = pc;
+	return 0;
+}
+
+/* Sends the written pages of one process's tracked areas. */
+static int
+round_proc(struct ck_stream *s, struct pc_proc *pp, uint64_t *npages,
+    struct ckpt_err *e)
+{
+	struct pm_scan arg;
+	struct pm_region reg[512];
+	char path[64];
+	uint64_t at, st;
+	uint32_t i;
+	long n, k;
+	int pmfd, memfd, r = 0;
+
+	if (start_time(pp->pid, &st) != 0 || st != pp->start_time) {
+		pp->broken = 1;		/* gone: its pid is someone else's */
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pp->pid);
+	if ((pmfd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		pp->broken = 1;
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", pp->pid);
+	if ((memfd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		close(pmfd);
+		pp->broken = 1;
+		return 0;
+	}
+	for (i = 0; i < pp->nr && r == 0 && !pp->broken; i++) {
+		for (at = pp->r[i].start; at < pp->r[i].end && r == 0; ) {
+			memset(&arg, 0, sizeof(arg));
+			arg.size = sizeof(arg);
+			arg.flags = CK_PM_SCAN_WP_MATCHING;
+			arg.start = at;
+			arg.end = pp->r[i].end;
+			arg.vec = (uintptr_t)reg;
+			arg.vec_len = sizeof(reg) / sizeof(reg[0]);
+			arg.category_mask = CK_PG_WRITTEN;
+			arg.return_mask = CK_PG_WRITTEN | CK_PG_PRESENT |
+			    CK_PG_SWAPPED | CK_PG_PFNZERO;
+			if ((n = ioctl(pmfd, CK_PAGEMAP_SCAN_IOC, &arg)) < 0) {
+				/* Protected some, maybe, and cannot say
+				 * which: nothing of this process is kept. */
+				pp->broken = 1;
+				break;
+			}
+			for (k = 0; k < n && r == 0; k++) {
+				if (!(reg[k].categories & (CK_PG_PRESENT |
+				    CK_PG_SWAPPED)) || (reg[k].categories &
+				    CK_PG_PFNZERO))
+					continue;
+				r = ck_mm_dump_range(s, (uint32_t)pp->pid,
+				    pp->pid, memfd, reg[k].start, reg[k].end,
+				    npages, e);
+			}
+			if (ck_stream_read_failed(s))
+				pp->broken = 1;
+			if (arg.walk_end <= at)
+				break;
+			at = arg.walk_end;
+		}
+	}
+	close(memfd);
+	close(pmfd);
+	return r;
+}
+
+int
+ckpt_precopy_round(struct ckpt_precopy *pc, const struct ckpt_dump_opts *o,
+    uint64_t *bytes, uint64_t *pages, struct ckpt_err *e)
+{
+	struct ck_stream *s;
+	uint64_t np = 0;
+	uint32_t i;
+	int r = 0;
+
+	*bytes = 0;
+	if (pages != NULL)
+		*pages = 0;
+	if (pc->ended)
+		return ck_fail(e, SS_ERR_INTERNAL, "the pre-copy is over");
+	if ((s = ck_stream_new(o->out_fn != NULL ? -1 : o->out_fd, 1)) ==
+	    NULL)
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	if (o->out_fn != NULL)
+		ck_stream_set_out(s, o->out_fn, o->out_arg);
+	ck_stream_set_precopy(s);
+	if (!pc->started) {
+		if ((r = ck_write_file_header(s, e)) != 0)
+			goto out;
+		pc->started = 1;
+	}
+	for (i = 0; i < pc->n && r == 0; i++)
+		if (pc->p[i].uffd >= 0 && !pc->p[i].broken)
+			r = round_proc(s, &pc->p[i], &np, e);
+	if (r == 0)
+		r = ck_stream_finish(s, e);
+ out:
+	*bytes = ck_stream_bytes(s);
+	if (pages != NULL)
+		*pages = np;
+	ck_stream_free(s);
+	return r;
+}
+
+void
+ckpt_precopy_free(struct ckpt_precopy *pc)
+{
+	uint32_t i;
+
+	if (pc == NULL)
+		return;
+	for (i = 0; i < pc->n; i++) {
+		if (pc->p[i].uffd >= 0)
+			close(pc->p[i].uffd);
+		free(pc->p[i].r);
+	}
+	free(pc->p);
+	free(pc);
+}
+
+int
+ck_precopy_started(const struct ckpt_precopy *pc)
+{
+	return pc->started;
+}
+
+void
+ck_precopy_set_ended(struct ckpt_precopy *pc)
+{
+	pc->ended = 1;
+}
+
+/* At the dump, the tree frozen: drops processes that are not ours. */
+void
+ck_precopy_verify(struct ckpt_precopy *pc)
+{
+	uint64_t st;
+	uint32_t i;
+
+	for (i = 0; i < pc->n; i++)
+		if (pc->p[i].uffd >= 0 && (start_time(pc->p[i].pid, &st) != 0 ||
+		    st != pc->p[i].start_time))
+			pc->p[i].broken = 1;
+}
+
+int
+ck_precopy_keepable(const struct ckpt_precopy *pc, pid_t pid, uint64_t start,
+    uint64_t end)
+{
+	const struct pc_proc *pp;
+	uint32_t i, j;
+
+	for (i = 0; i < pc->n; i++) {
+		pp = &pc->p[i];
+		if (pp->pid != pid)
+			continue;
+		if (pp->uffd < 0 || pp->broken)
+			return 0;
+		for (j = 0; j < pp->nr; j++)
+			if (start >= pp->r[j].start && end <= pp->r[j].end)
+				return 1;
+		return 0;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The restoring side: the store. */
+
+struct slot {
+	uint64_t	 addr;		/* page address */
+	uint32_t	 pid;		/* 0: an empty slot */
+	uint32_t	 page;		/* its index in mem */
+	uint32_t	 zero;		/* 1: forgotten (it is zero now) */
+};
+
+struct ck_store {
+	uint8_t		*mem;		/* cap pages reserved */
+	uint64_t	 cap, used;
+	struct slot	*tab;
+	uint64_t	 tabcap, tabn;	/* tabcap a power of two */
+	uint64_t	 runs;
+};
+
+struct ck_store *
+ck_store_new(void)
+{
+	struct ck_store *st;
+	long pg = sysconf(_SC_PHYS_PAGES);
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return NULL;
+	/* As much as the machine has: more could never be restored here. */
+	st->cap = pg > 0 ? (uint64_t)pg : 1ull << 20;
+	st->mem = mmap(NULL, st->cap * CK_PAGE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (st->mem == MAP_FAILED) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+ck_store_free(struct ck_store *st)
+{
+	if (st == NULL)
+		return;
+	munmap(st->mem, st->cap * CK_PAGE);
+	free(st->tab);
+	free(st);
+}
+
+static uint64_t
+slot_hash(uint32_t pid, uint64_t addr)
+{
+	uint64_t h = (addr / CK_PAGE) ^ ((uint64_t)pid << 40);
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+static struct slot *
+slot_find(const struct ck_store *st, uint32_t pid, uint64_t addr)
+{
+	uint64_t i;
+	struct slot *sl;
+
+	if (st->tabcap == 0)
+		return NULL;
+	for (i = slot_hash(pid, addr) & (st->tabcap - 1);;
+	    i = (i + 1) & (st->tabcap - 1)) {
+		sl = &st->tab[i];
+		if (sl->pid == 0)
+			return NULL;
+		if (sl->pid == pid && sl->addr == addr)
+			return sl;
+	}
+}
+
+static int
+grow(struct ck_store *st)
+{
+	struct slot *old = st->tab, *sl;
+	uint64_t oldcap = st->tabcap, i, j, cap;
+
+	cap = oldcap == 0 ? 4096 : oldcap * 2;
+	if ((st->tab = calloc(cap, sizeof(*st->tab))) == NULL) {
+		st->tab = old;
+		return -1;
+	}
+	st->tabcap = cap;
+	for (i = 0; i < oldcap; i++) {
+		if (old[i].pid == 0)
+			continue;
+		for (j = slot_hash(old[i].pid, old[i].addr) & (cap - 1);
+		    st->tab[j].pid != 0; j = (j + 1) & (cap - 1))
+			;
+		sl = &st->tab[j];
+		*sl = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+int
+ck_store_put(struct ck_store *st, uint32_t pid, uint64_t addr,
+    const uint8_t *data, uint32_t npages, struct ckpt_err *e)
+{
+	struct slot *sl;
+	uint64_t a, j;
+	uint32_t i;
+
+	if (pid == 0 || pid > (uint32_t)INT32_MAX)
+		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: pre-copy of "
+		    "pid %u", pid);
+	st->runs++;
+	for (i = 0; i < npages; i++) {
+		a = addr + (uint64_t)i * CK_PAGE;
+		if ((sl = slot_find(st, pid, a)) == NULL) {
+			if ((st->tabn + 1) * 2 > st->tabcap && grow(st) != 0)
+				return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+			for (j = slot_hash(pid, a) & (st->tabcap - 1);
+			    st->tab[j].pid != 0; j = (j + 1) & (st->tabcap - 1))
+				;
+			if (st->used == st->cap)
+				return ck_fail(e, SS_ERR_TOO_LONG, "the "
+				    "pre-copy is larger than this machine's "
+				    "memory");
+			sl = &st->tab[j];
+			sl->pid = pid;
+			sl->addr = a;
+			sl->page = (uint32_t)st->used++;
+			st->tabn++;
+		}
+		sl->zero = 0;
+		memcpy(st->mem + (size_t)sl->page * CK_PAGE,
+		    data + (size_t)i * CK_PAGE, CK_PAGE);
+	}
+	return 0;
+}
+
+void
+ck_store_forget(struct ck_store *st, uint32_t pid, uint64_t addr,
+    uint32_t npages)
+{
+	struct slot *sl;
+	uint32_t i;
+
+	for (i = 0; i < npages; i++)
+		if ((sl = slot_find(st, pid, addr + (uint64_t)i * CK_PAGE)) !=
+		    NULL)
+			sl->zero = 1;
+}
+
+int
+ck_store_give(const struct ck_store *st, uint32_t pid, uint32_t proc,
+    uint64_t addr, uint32_t npages, ck_pages_fn fn, void *arg,
+    struct ckpt_err *e)
+{
+	const struct slot *sl;
+	uint32_t i, run0 = 0, first = 0, n = 0;
+	int r;
+
+	for (i = 0; i <= npages; i++) {
+		sl = i < npages ? slot_find(st, pid, addr + (uint64_t)i *
+		    CK_PAGE) : NULL;
+		if (sl != NULL && sl->zero)
+			sl = NULL;
+		if (sl != NULL && n > 0 && sl->page == first + n &&
+		    n < CK_PAGES_MAX) {
+			n++;
+			continue;
+		}
+		if (n > 0 && (r = fn(arg, proc, addr + (uint64_t)run0 * CK_PAGE,
+		    st->mem + (size_t)first * CK_PAGE, n, e)) != 0)
+			return r;
+		n = 0;
+		if (sl != NULL) {
+			run0 = i;
+			first = sl->page;
+			n = 1;
+		}
+	}
+	return 0;
+}
+
+void
+ck_store_stats(const struct ck_store *st, uint64_t *runs, uint64_t *pages)
+{
+	*runs = st->runs;
+	*pages = st->used;
+}

@@ -11,9 +11,14 @@
  *   connect	its own SSH session to the target, as this node, with this
  *		node's host key (hello flag HELLO_MOVER)
  *   RESTORE	peer call: the target starts a restore shepherd for the job
- *   stream	a "restore GPID" channel; ckpt_dump() writes the image
- *		straight into it (its output function), while the target
- *		restores it as it arrives
+ *   pre-copy	a "restore GPID" channel; while the job runs, its memory
+ *		goes into it (ckpt_precopy_round), then in further rounds
+ *		what it wrote meanwhile, until a round is small or stops
+ *		shrinking (PC_ROUNDS at most); the target keeps the pages
+ *   stream	then ckpt_dump() freezes the job and writes the image into
+ *		the same channel (its output function), with only the pages
+ *		written since the last round, while the target restores it
+ *		as it arrives
  *   decide	(the engine's decide callback, the tree still frozen) the
  *		target's verdict arrives on the channel: MSG_OK once the tree
  *		is restored, stopped.  Bytes the job had not read from its
@@ -35,7 +40,8 @@
  *
  * Test points, for the fault tests: with SSHELL_TEST_MOVER_DIR=DIR in
  * noded's environment, a file DIR/cut holding N cuts the SSH connection
- * after N image bytes, and while DIR/hold exists the mover, once the
+ * after N image bytes (+N: N bytes after the freeze, past the pre-copy),
+ * and while DIR/hold exists the mover, once the
  * target said ready, creates DIR/held and waits for hold to go before it
  * tells noded.  Without the variable, nothing of this exists.
  */
@@ -67,6 +73,8 @@
 #define VERDICT_MS	120000		/* the target's restore, at most */
 #define STDIN_MAX	(16u * 1024 * 1024)
 #define BUSY_TRIES	25		/* of 20 ms: a passing zombie */
+#define PC_ROUNDS	5		/* pre-copy rounds at most */
+#define PC_ENOUGH	(2u << 20)	/* a round this small ends them */
 
 struct mover {
 	struct move_spec spec;
@@ -79,6 +87,7 @@ struct mover {
 	int		 out_err;	/* the image did not get through */
 	uint64_t	 sent;		/* image bytes into the channel */
 	uint64_t	 cut_at;	/* test point, 0 = never */
+	int		 cut_frozen;	/* cut_at counts from the freeze */
 	struct buf	*stdin_taken;	/* the job's unread input */
 	int		 ready;		/* the target said ready */
 	int		 decided;	/* 1 kill, 0 run on, 2 left stopped */
@@ -640,7 +649,7 @@ main(int argc, char **argv)
 	struct migrate_result res;
 	struct buf *f;
 	uint32_t npid = 0;
-	uint64_t nst = 0, t_run;
+	uint64_t nst = 0, t_run, bytes, prev = 0;
 	uint32_t pending = 0;
 	const char *cut;
 	struct timespec busy_wait = { 0, 20 * 1000 * 1000 };
@@ -663,6 +672,9 @@ main(int argc, char **argv)
 		FILE *f = fopen(cut, "re");
 
 		if (f != NULL) {
+			m->cut_frozen = fgetc(f) == '+';
+			if (!m->cut_frozen)
+				rewind(f);
 			if (fscanf(f, "%llu", (unsigned long long *)&m->cut_at)
 			    != 1)
 				m->cut_at = 0;
@@ -690,6 +702,27 @@ main(int argc, char **argv)
 	o.decide_arg = m;
 	o.freezer = m->spec.freezer[0] != '\0' ? m->spec.freezer : NULL;
 	memset(&st, 0, sizeof(st));
+	/* The memory first, while the job runs.  A tree whose writes cannot
+	 * be tracked just goes whole in the dump. */
+	if (ckpt_precopy_begin(o.pid, &o.precopy, &ce) != 0)
+		o.precopy = NULL;
+	for (tries = 0; o.precopy != NULL && tries < PC_ROUNDS; tries++) {
+		if ((r = ckpt_precopy_round(o.precopy, &o, &bytes, NULL,
+		    &ce)) != 0) {
+			/* The channel failed: nothing was frozen. */
+			fail(m, "%s", ce.msg);
+			ckpt_precopy_free(o.precopy);
+			goto fail;
+		}
+		log_debug("job %llu: pre-copy round %d: %llu bytes",
+		    (unsigned long long)m->spec.req.gpid, tries + 1,
+		    (unsigned long long)bytes);
+		if (bytes < PC_ENOUGH || (tries > 0 && bytes * 2 > prev))
+			break;
+		prev = bytes;
+	}
+	if (m->cut_frozen)
+		m->cut_at += m->sent;
 	/* A child caught between its exit and its parent's wait makes the
 	 * dump say "busy" before it writes a byte: the tree runs on, and we
 	 * freeze it again a moment later. */
@@ -700,6 +733,7 @@ main(int argc, char **argv)
 			break;
 		nanosleep(&busy_wait, NULL);
 	}
+	ckpt_precopy_free(o.precopy);
 	if (r != 0 || (!m->decided && !m->noded_gone)) {
 		/* decide() said 0, or the dump failed: the original runs. */
 		if (r != 0)

@@ -78,13 +78,24 @@ read_state(pid_t pid, char *statep)
 	return 0;
 }
 
-/* 1 if pid is gone or a zombie now. */
+/* 1 if pid is gone, a zombie, or on its way out (PF_EXITING) now. */
 static int
 ended_now(pid_t pid)
 {
+	char path[64], *data, *s;
+	unsigned flags = 0;
 	char st;
 
-	return read_state(pid, &st) != 0 || st == 'Z' || st == 'X';
+	if (read_state(pid, &st) != 0 || st == 'Z' || st == 'X')
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (ck_read_file(path, &data, NULL) != 0)
+		return 1;
+	/* Field 9, six after the state: flags. */
+	if ((s = strrchr(data, ')')) != NULL)
+		(void)sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %u", &flags);
+	free(data);
+	return (flags & 0x4) != 0;
 }
 
 /*
@@ -203,8 +214,14 @@ ck_task_collect(struct ck_proc *p, struct ckpt_err *e)
 	snprintf(p->comm, sizeof(p->comm), "%s", data);
 	free(data);
 	if ((r = read_link(p->pid, "cwd", &p->cwd, e)) != 0 ||
-	    (r = read_link(p->pid, "exe", &p->exe, e)) != 0)
+	    (r = read_link(p->pid, "exe", &p->exe, e)) != 0) {
+		/* Seized on its way out (a child of a loop, ending): its
+		 * links are gone.  Busy: the mover tries again. */
+		if (errno == ENOENT && ended_now(p->pid))
+			return ck_fail(e, SS_ERR_BUSY, "process %d ended while "
+			    "it was being frozen", p->pid);
 		return r;
+	}
 	for (i = 0; i < CK_NRLIMIT; i++)
 		if (prlimit(p->pid, i, NULL, &p->rlim[i]) == -1)
 			return ck_fail(e, SS_ERR_SYSTEM, "process %d: "

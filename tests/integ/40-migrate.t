@@ -212,6 +212,14 @@ isnt "$RC" 0 "the connection cut mid-image: the move fails"
 like "$ERR" "smigrate: $G6: " "... saying why"
 one_live "$G6" n1 "connection cut"
 
+# The same, once the job is frozen: past the pre-copy, in the image proper.
+echo +2000 >"$MV/cut"
+run on n1 smigrate "$G6" n2
+rm -f "$MV/cut"
+isnt "$RC" 0 "the connection cut after the freeze: the move fails"
+like "$ERR" "smigrate: $G6: " "... saying why"
+one_live "$G6" n1 "connection cut after the freeze"
+
 # The target noded killed during the transfer of a big image.
 LOG7=$T_TMP/memhog.log
 G7=$(on n1 ssubmit -n n1 -o "$LOG7" -- "$BIN/memhog" 384M)

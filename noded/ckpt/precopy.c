@@ -34,9 +34,9 @@
  *
  * The restoring side: read_precopy (image.c) puts the pre-copy's pages
  * into a ck_store, keyed by (pid, address); a later round's copy of a
- * page replaces the earlier one.  The pages live in one large private
- * mapping reserved up front (MAP_NORESERVE, as large as the machine's
- * memory), the index is an open-addressing hash table.  KEEP sections
+ * page replaces the earlier one.  The pages live in one private mapping
+ * that doubles (mremap) as it fills, up to as much as the machine's
+ * memory; the index is an open-addressing hash table.  KEEP sections
  * then give the pages from there (ck_store_give), as if they had come in
  * the image; a page the store does not have was zero.
  */
@@ -446,8 +446,9 @@ struct slot {
 };
 
 struct ck_store {
-	uint8_t		*mem;		/* cap pages reserved */
-	uint64_t	 cap, used;
+	uint8_t		*mem;		/* room for room pages */
+	uint64_t	 room, used;
+	uint64_t	 cap;		/* room grows up to this */
 	struct slot	*tab;
 	uint64_t	 tabcap, tabn;	/* tabcap a power of two */
 	uint64_t	 runs;
@@ -463,8 +464,10 @@ ck_store_new(void)
 		return NULL;
 	/* As much as the machine has: more could never be restored here. */
 	st->cap = pg > 0 ? (uint64_t)pg : 1ull << 20;
-	st->mem = mmap(NULL, st->cap * CK_PAGE, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* 64 MiB to begin with. */
+	st->room = st->cap < 16384 ? st->cap : 16384;
+	st->mem = mmap(NULL, st->room * CK_PAGE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (st->mem == MAP_FAILED) {
 		free(st);
 		return NULL;
@@ -477,7 +480,7 @@ ck_store_free(struct ck_store *st)
 {
 	if (st == NULL)
 		return;
-	munmap(st->mem, st->cap * CK_PAGE);
+	munmap(st->mem, st->room * CK_PAGE);
 	free(st->tab);
 	free(st);
 }
@@ -536,6 +539,26 @@ grow(struct ck_store *st)
 	return 0;
 }
 
+/* Doubles the room for pages (they may move: nobody points into them
+ * before the image's KEEP sections, which come after the last put). */
+static int
+more_room(struct ck_store *st, struct ckpt_err *e)
+{
+	uint64_t room = st->room * 2 > st->cap ? st->cap : st->room * 2;
+	void *m;
+
+	if (room <= st->room)
+		return ck_fail(e, SS_ERR_TOO_LONG, "the pre-copy is larger "
+		    "than this machine's memory");
+	m = mremap(st->mem, st->room * CK_PAGE, room * CK_PAGE, MREMAP_MAYMOVE);
+	if (m == MAP_FAILED)
+		return ck_fail(e, SS_ERR_ALLOC, "pre-copy of %llu MiB: %s",
+		    (unsigned long long)(room / 256), strerror(errno));
+	st->mem = m;
+	st->room = room;
+	return 0;
+}
+
 int
 ck_store_put(struct ck_store *st, uint32_t pid, uint64_t addr,
     const uint8_t *data, uint32_t npages, struct ckpt_err *e)
@@ -543,6 +566,7 @@ ck_store_put(struct ck_store *st, uint32_t pid, uint64_t addr,
 	struct slot *sl;
 	uint64_t a, j;
 	uint32_t i;
+	int r;
 
 	if (pid == 0 || pid > (uint32_t)INT32_MAX)
 		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: pre-copy of "
@@ -556,10 +580,9 @@ ck_store_put(struct ck_store *st, uint32_t pid, uint64_t addr,
 			for (j = slot_hash(pid, a) & (st->tabcap - 1);
 			    st->tab[j].pid != 0; j = (j + 1) & (st->tabcap - 1))
 				;
-			if (st->used == st->cap)
-				return ck_fail(e, SS_ERR_TOO_LONG, "the "
-				    "pre-copy is larger than this machine's "
-				    "memory");
+			if (st->used == st->room && (r = more_room(st, e)) !=
+			    0)
+				return r;
 			sl = &st->tab[j];
 			sl->pid = pid;
 			sl->addr = a;

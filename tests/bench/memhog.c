@@ -2,10 +2,14 @@
  * memhog: a process of a known resident size, for the migration benchmark
  * (tests/bench/run) -- the job that smigrate moves.
  *
- * usage: memhog SIZE [PERCENT]
+ * usage: memhog SIZE [PERCENT [WRITE]]
  *   SIZE     bytes to map, with an optional K, M or G suffix (powers of 2)
  *   PERCENT  how much of it to fill, from the start (default 100); the rest
  *            is never touched, so it stays unmapped zero pages
+ *   WRITE    MiB per second of its filled memory to write again while it
+ *            waits (default 0): each page in turn gets a word stored back
+ *            unchanged, so its data stays checkable but the page is
+ *            written, as a busy job's memory is (what a pre-copy chases)
  *
  * Maps SIZE bytes of private anonymous memory, fills the first PERCENT of
  * it with pseudo-random data (splitmix64: fast, and incompressible), prints
@@ -81,16 +85,27 @@ int
 main(int argc, char **argv)
 {
 	uint64_t size, touched, n, s, *p;
-	unsigned long pct = 100;
+	unsigned long pct = 100, wmib = 0;
+	uint64_t wpos = 0, wpages, k;
 	struct sigaction sa;
 	struct timespec ts = { 0, 100 * 1000 * 1000 };
 	char *end;
 
-	if (argc < 2 || argc > 3 || parse_size(argv[1], &size) != 0) {
-		fprintf(stderr, "usage: memhog SIZE[K|M|G] [PERCENT]\n");
+	if (argc < 2 || argc > 4 || parse_size(argv[1], &size) != 0) {
+		fprintf(stderr, "usage: memhog SIZE[K|M|G] [PERCENT [WRITE]]\n");
 		return 2;
 	}
-	if (argc == 3) {
+	if (argc == 4) {
+		errno = 0;
+		wmib = strtoul(argv[3], &end, 10);
+		if (errno != 0 || end == argv[3] || *end != '\0' ||
+		    wmib > 100000) {
+			fprintf(stderr, "memhog: %s: not MiB per second\n",
+			    argv[3]);
+			return 2;
+		}
+	}
+	if (argc >= 3) {
 		errno = 0;
 		pct = strtoul(argv[2], &end, 10);
 		if (errno != 0 || end == argv[2] || *end != '\0' ||
@@ -128,10 +143,18 @@ main(int argc, char **argv)
 	if (printf("ready %llu %llu\n", (unsigned long long)size,
 	    (unsigned long long)(n * sizeof(*p))) < 0 || fflush(stdout) != 0)
 		return 1;
+	/* Pages to write again per 100 ms tick. */
+	wpages = (uint64_t)wmib * 256 / 10;
 	while (!stop_req) {
 		if (nanosleep(&ts, NULL) != 0 && errno != EINTR) {
 			perror("memhog: nanosleep");
 			return 1;
+		}
+		for (k = 0; k < wpages && n >= 512; k++) {
+			volatile uint64_t *w = &p[wpos];
+
+			*w = *w;
+			wpos = (wpos + 512) % (n / 512 * 512);
 		}
 		if (check_req) {
 			uint64_t i, bad = n;

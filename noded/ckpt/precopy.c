@@ -305,7 +305,12 @@ round_proc(struct ck_stream *s, struct pc_proc *pp, uint64_t *npages,
 			arg.end = pp->r[i].end;
 			arg.vec = (uintptr_t)reg;
 			arg.vec_len = sizeof(reg) / sizeof(reg[0]);
+			/* Pages only: protecting a hole leaves a marker in
+			 * it, which reads as a swapped page from then on,
+			 * and the dump would read every one of them. */
 			arg.category_mask = CK_PG_WRITTEN;
+			arg.category_anyof_mask = CK_PG_PRESENT |
+			    CK_PG_SWAPPED;
 			arg.return_mask = CK_PG_WRITTEN | CK_PG_PRESENT |
 			    CK_PG_SWAPPED | CK_PG_PFNZERO;
 			if ((n = ioctl(pmfd, CK_PAGEMAP_SCAN_IOC, &arg)) < 0) {

@@ -1107,10 +1107,16 @@ take_input(struct pread *c, struct pworker *w, struct ckpt_err *e)
 	struct ck_stream *s = c->s;
 	struct wsec *ws;
 	size_t used = 0;
+	uint64_t kept = 0;
 	int r;
 
 	w->nsec = 0;
 	for (;;) {
+		/* A KEEP is 16 bytes for up to 4 MiB of copying: a turn
+		 * takes no more pages of them than of a PAGES section, so
+		 * that both workers copy, not the one that came first. */
+		if (kept >= CK_PAGES_MAX)
+			return 0;
 		if (!c->have) {
 			if (w->nsec > 0 && !input_ready(s->fd, 12))
 				return 0;
@@ -1140,6 +1146,11 @@ take_input(struct pread *c, struct pworker *w, struct ckpt_err *e)
 		ws->off = used;
 		ws->end = s->bytes;
 		used += ws->len;
+		if (ws->type == CK_SEC_KEEP)	/* its count: bytes 12-15 */
+			kept += (uint64_t)w->buf[ws->off + 12] << 24 |
+			    (uint64_t)w->buf[ws->off + 13] << 16 |
+			    (uint64_t)w->buf[ws->off + 14] << 8 |
+			    w->buf[ws->off + 15];
 		if (ws->type == CK_SEC_END) {
 			c->ended = 1;
 			return 0;

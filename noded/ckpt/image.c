@@ -27,8 +27,17 @@
  *			zero pages are left out)
  *	END		u64 total pages, so a truncated stream is caught
  *
+ * Among the PAGES may come KEEP sections (u32 process index, u64 address,
+ * u32 page count, no pages): runs unchanged since a pre-copy sent them,
+ * whose pages the reader takes from that pre-copy (precopy.c).  A stream
+ * with a pre-copy starts instead with the magic "SCPC" and the version,
+ * then PRECOPY sections (as PAGES, with the pid in place of the process
+ * index), FORGET sections (pid, address, count: pages sent before that
+ * are zero now), and PC_END; the file header above and the image follow.
+ *
  * Versions: 2; 3 added the shared object number to every mapping (the
- * pages of an object shared by several mappings appear once).
+ * pages of an object shared by several mappings appear once); 4 added the
+ * pre-copy and KEEP.
  *
  * A reader refuses anything else: wrong magic or version, an unknown
  * section type, a bad crc, a length over the limit, or end of input before

@@ -971,6 +971,28 @@ for mode in file pipe; do
 	fi
 done
 
+# A stopped process (Ctrl-Z) stays stopped through the pre-copy's
+# injected calls, and is restored stopped.
+newdir stopped-pc
+start "$TB/counter" "$D/out" 8
+wait_for test -e "$D/out.ready"
+kill -STOP $P
+wait_for stopped $P
+"$SCKPT" dump -t $P -o /dev/null --precopy 2 --leave-running 2>"$D/dump.err"
+check "pre-copy of a stopped process: it stays stopped" stopped $P
+if PC=2 ckpt pipe $P; then
+	check "pre-copy of a stopped process: restored stopped" \
+	    wait_for stopped $NP
+	c=$(wc -l < "$D/out")
+	kill -CONT $NP
+	wait_for lines_over "$D/out" $((c + 1))
+	kill -USR2 "$NP"
+	wait "$RP"; rc=$?
+	check "pre-copy of a stopped process: runs on after SIGCONT" [ $rc = 0 ]
+else
+	not_ok "pre-copy of a stopped process: dump and restore"
+fi
+
 # A pre-copy cut short, or a KEEP with no pre-copy: refused, nothing runs.
 newdir pc-damaged
 start "$TB/counter" "$D/out" 16

@@ -91,14 +91,18 @@ check_threads(pid_t pid, struct ckpt_err *e)
 	return r;
 }
 
-/* r, or 0 when it came from a child (not the root) that has ended. */
+/* r, or 0 when it came from a child (not the root) that has ended: gone,
+ * or a zombie, which the dump carries as one. */
 static int
 vanished(const pid_t *pids, uint32_t i, int r)
 {
 	char path[64];
+	uint32_t st;
 
 	if (r == 0 || i == 0)
 		return r;
+	if (ck_task_zombie(pids[i], &st))
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d", pids[i]);
 	return access(path, F_OK) == -1 && errno == ENOENT ? 0 : r;
 }

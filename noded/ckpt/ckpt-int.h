@@ -41,6 +41,8 @@ int	ck_fail(struct ckpt_err *e, int code, const char *fmt, ...)
 /* One thread. */
 struct ck_thread {
 	pid_t			 tid;		/* dumped tid */
+	pid_t			 vtid;		/* dump: as the tree's PID
+						   namespace sees it */
 	pid_t			 ntid;		/* restore: tid now */
 	struct user_regs_struct	 regs;		/* restart-fixed, orig_rax -1 */
 	uint8_t			*xstate;	/* NT_X86_XSTATE, xstate_len bytes */
@@ -145,6 +147,11 @@ struct ck_sigaction {
 /* One process. */
 struct ck_proc {
 	pid_t		 pid, ppid, pgid, sid;	/* dumped ids */
+	/* dump: the same as the tree's own PID namespace (the root's
+	 * innermost) sees them, which the image holds: a job in a PID
+	 * namespace of its own, dumped from outside it, gets back the pids
+	 * it knows (pid is what the dumper's /proc says). */
+	pid_t		 vpid, vppid, vpgid, vsid;
 	int32_t		 parent;	/* index of the parent, -1: root */
 	uint32_t	 uid[3], gid[3];	/* real, effective, saved */
 	uint32_t	 ngroups;
@@ -154,6 +161,10 @@ struct ck_proc {
 	uint32_t	 no_new_privs;
 	uint32_t	 dumpable;
 	uint32_t	 stopped;	/* 1: group-stopped (SIGSTOP) at dump */
+	uint32_t	 zombie;	/* 1: ended, not yet reaped by its parent:
+					   no threads, memory or files; only
+					   its ids and wait status */
+	uint32_t	 exit_status;	/* a zombie's, as wait(2) gives it */
 	uint64_t	 caps[5];	/* inheritable, permitted, effective,
 					   bounding, ambient */
 	char		*cwd;
@@ -448,6 +459,16 @@ int	ck_shm_restore_open(struct ck_image *im, int base,
 /* Refusals seen from /proc without a stop: zombie, timers, deleted exe. */
 int	ck_task_refuse(pid_t pid, char *statep, struct ckpt_err *e);
 int	ck_task_collect(struct ck_proc *p, struct ckpt_err *e);
+/* 1 if pid is a zombie process (not a live thread group whose leader
+ * exited), with its wait status in *status. */
+int	ck_task_zombie(pid_t pid, uint32_t *status);
+int	ck_task_collect_zombie(struct ck_proc *p, struct ckpt_err *e);
+/* The level of pid's innermost PID namespace in our /proc (0: ours). */
+int	ck_ns_level(pid_t pid);
+/* pid (or tid of pid, if tid > 0) at level: 0 if unknown. */
+pid_t	ck_ns_id(pid_t pid, pid_t tid, const char *field, int level);
+/* Fills the v* ids of every process and thread (after the freeze). */
+int	ck_task_ns_ids(struct ck_image *im, struct ckpt_err *e);
 int	ck_task_encode(struct buf *b, const struct ck_proc *p);
 int	ck_task_decode(struct buf *b, struct ck_proc *p);
 int	ck_task_check(const struct ck_image *im, struct ckpt_err *e);

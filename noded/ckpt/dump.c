@@ -129,6 +129,11 @@ ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
 	for (i = 0; i < im.nproc; i++) {
 		struct ck_proc *p = &im.procs[i];
 
+		if (p->zombie) {
+			if ((r = ck_task_collect_zombie(p, e)) != 0)
+				goto fail;
+			continue;
+		}
 		if ((r = ck_task_collect(p, e)) != 0 ||
 		    (r = ck_mm_collect(p, e)) != 0 ||
 		    (r = ck_threads_collect(p, e)) != 0 ||
@@ -136,7 +141,8 @@ ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
 			goto fail;
 		nthr += p->nthr;
 	}
-	if ((r = ck_files_collect(&im, e)) != 0)
+	if ((r = ck_task_ns_ids(&im, e)) != 0 ||
+	    (r = ck_files_collect(&im, e)) != 0)
 		goto fail;
 	if ((r = ck_shm_collect(&im, e)) != 0)
 		goto fail;
@@ -183,7 +189,8 @@ ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_stats *st,
 	if ((r = put_section(s, CK_SEC_META_END, 0, enc_none, NULL, e)) != 0)
 		goto fail;
 	for (i = 0; i < im.nproc; i++)
-		if ((r = ck_mm_write_pages(s, &im, i, &pages, e)) != 0)
+		if (!im.procs[i].zombie &&
+		    (r = ck_mm_write_pages(s, &im, i, &pages, e)) != 0)
 			goto fail;
 	if ((r = put_section(s, CK_SEC_END, im.nproc, enc_end, &pages, e)) != 0)
 		goto fail;

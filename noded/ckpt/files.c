@@ -221,6 +221,8 @@ ck_files_collect(struct ck_image *im, struct ckpt_err *e)
 
 	for (i = 0; i < im->nproc && r == 0; i++) {
 		p = &im->procs[i];
+		if (p->zombie)
+			continue;	/* it has no files */
 		if ((pidfd = syscall(SYS_pidfd_open, p->pid, 0)) == -1)
 			return ck_fail(e, SS_ERR_SYSTEM, "process %d: "
 			    "pidfd_open: %s", p->pid, strerror(errno));

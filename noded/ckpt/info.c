@@ -98,6 +98,11 @@ ckpt_info(int fd, FILE *out, struct ckpt_err *e)
 
 		fprintf(out, "\nprocess %d (parent %d, pgid %d, sid %d) %s\n",
 		    p->pid, p->ppid, p->pgid, p->sid, p->comm);
+		if (p->zombie) {
+			fprintf(out, "  zombie, wait status %#x\n",
+			    p->exit_status);
+			continue;
+		}
 		fprintf(out, "  exe %s\n  cwd %s\n  uid %u gid %u umask %03o, "
 		    "%llu pages\n", p->exe, p->cwd, p->uid[1], p->gid[1],
 		    p->umask, (unsigned long long)per[i]);

@@ -84,6 +84,7 @@ struct pc_range {
 
 struct pc_proc {
 	pid_t		 pid;
+	pid_t		 vpid;		/* in the tree's namespace: the image's */
 	uint64_t	 start_time;	/* /proc/PID/stat field 22 */
 	int		 uffd;		/* -1: not tracked (sent whole) */
 	int		 broken;	/* a pre-copy read failed: no KEEP */
@@ -245,7 +246,7 @@ ckpt_precopy_begin(pid_t pid, struct ckpt_precopy **pcp, struct ckpt_err *e)
 	struct ckpt_precopy *pc;
 	pid_t *pids;
 	uint32_t n, i;
-	int r;
+	int r, level;
 
 	*pcp = NULL;
 	if (pid <= 0 || pid == getpid())
@@ -259,8 +260,13 @@ ckpt_precopy_begin(pid_t pid, struct ckpt_precopy **pcp, struct ckpt_err *e)
 		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
 	}
 	pc->n = n;
+	level = ck_ns_level(pid);
 	for (i = 0; i < n; i++) {
 		pc->p[i].pid = pids[i];
+		/* The image names processes by these (ck_task_ns_ids). */
+		if ((pc->p[i].vpid = ck_ns_id(pids[i], 0, "NSpid:", level)) ==
+		    0)
+			pc->p[i].vpid = pids[i];
 		arm(&pc->p[i]);
 	}
 	free(pids);
@@ -324,7 +330,7 @@ round_proc(struct ck_stream *s, struct pc_proc *pp, uint64_t *npages,
 				    CK_PG_SWAPPED)) || (reg[k].categories &
 				    CK_PG_PFNZERO))
 					continue;
-				r = ck_mm_dump_range(s, (uint32_t)pp->pid,
+				r = ck_mm_dump_range(s, (uint32_t)pp->vpid,
 				    pp->pid, memfd, reg[k].start, reg[k].end,
 				    npages, e);
 			}

@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -157,8 +158,9 @@ ck_read_meta(struct ck_stream *s, struct ck_image *im, struct ckpt_err *e)
 			}
 			if ((r = ck_task_decode(b, &im->procs[idx])) != 0)
 				break;
-			if ((im->procs[idx].thr = calloc(im->procs[idx].nthr,
-			    sizeof(struct ck_thread))) == NULL)
+			/* (none for a zombie) */
+			if ((im->procs[idx].thr = calloc(im->procs[idx].nthr +
+			    1, sizeof(struct ck_thread))) == NULL)
 				r = SS_ERR_ALLOC;
 			break;
 		case CK_SEC_THREAD:
@@ -223,9 +225,12 @@ ck_read_meta(struct ck_stream *s, struct ck_image *im, struct ckpt_err *e)
 	for (i = 0; i < im->nproc; i++) {
 		struct ck_proc *p = &im->procs[i];
 
+		/* A zombie: not the root, nothing of its own, no children. */
 		if (p->thr == NULL || nthr[i] != p->nthr || p->vmas == NULL ||
 		    p->fds == NULL || (i == 0 && p->parent != -1) ||
-		    (i > 0 && (p->parent < 0 || (uint32_t)p->parent >= i))) {
+		    (i > 0 && (p->parent < 0 || (uint32_t)p->parent >= i)) ||
+		    (p->zombie && (i == 0 || p->nvma != 0 || p->nfd != 0)) ||
+		    (i > 0 && im->procs[p->parent].zombie)) {
 			r = ck_fail(e, SS_ERR_CORRUPT, "corrupt image: "
 			    "process %u incomplete", i);
 			goto out;
@@ -410,7 +415,8 @@ open_all(struct ck_image *im, const struct ckpt_restore_opts *o, int base,
 				return fd;
 			v->tfd = fd;
 		}
-		if (geteuid() == 0 && (p->exefd = open_mapped(p->exe, 0, NULL,
+		if (geteuid() == 0 && !p->zombie &&
+		    (p->exefd = open_mapped(p->exe, 0, NULL,
 		    base, e)) < 0)
 			return p->exefd;
 	}
@@ -475,6 +481,52 @@ spawn_one(pid_t want, int same_pid)
 }
 
 static void prep(struct rctx *c, uint32_t i) __attribute__((noreturn));
+static void zombie_exit(const struct ck_proc *) __attribute__((noreturn));
+
+/*
+ * A zombie of the image: it ends as it had ended (a core-dumping signal
+ * dumps no core), and stays a zombie until its restored parent reaps it.
+ */
+static void
+zombie_exit(const struct ck_proc *p)
+{
+	struct rlimit none = { 0, 0 };
+	sigset_t one;
+	uint32_t status = p->exit_status;
+	int sig = WTERMSIG(status);
+
+	(void)prctl(PR_SET_NAME, p->comm);	/* as ps showed it */
+	if (WIFSIGNALED(status) && sig > 0 && sig < 65) {
+		(void)setrlimit(RLIMIT_CORE, &none);
+		(void)signal(sig, SIG_DFL);
+		sigemptyset(&one);
+		sigaddset(&one, sig);
+		(void)sigprocmask(SIG_UNBLOCK, &one, NULL);
+		(void)kill(getpid(), sig);
+	}
+	_exit(WEXITSTATUS(status));
+}
+
+/*
+ * In its parent: until the zombie has ended, unreaped, then the SIGCHLD
+ * that says so is taken back: the parent's pending signals are the
+ * image's alone.
+ */
+static void
+zombie_wait(pid_t pid)
+{
+	struct timespec none = { 0, 0 };
+	siginfo_t si;
+	sigset_t chld;
+
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == -1 &&
+	    errno == EINTR)
+		;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	while (sigtimedwait(&chld, NULL, &none) > 0)
+		;
+}
 
 /* In new process i: everything it can do for itself, then wait. */
 static void
@@ -504,6 +556,10 @@ prep(struct rctx *c, uint32_t i)
 				(void)setpgid(0, c->newpid[j]);
 				break;
 			}
+	if (p->zombie) {
+		report(c, i, 0);
+		zombie_exit(p);
+	}
 	if ((r = ck_files_install(im, p)) != 0) {
 		report(c, i, -r);
 		_exit(1);
@@ -525,6 +581,8 @@ prep(struct rctx *c, uint32_t i)
 		if (pid == 0)
 			prep(c, j);
 		c->newpid[j] = pid;
+		if (im->procs[j].zombie)
+			zombie_wait(pid);
 	}
 	if ((r = ck_task_prep(p)) != 0 || (r = ck_sig_prep(p)) != 0) {
 		report(c, i, -r);
@@ -836,14 +894,15 @@ ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
 	close_ours(im);
 	if (r != 0)
 		goto fail;
-	/* SEIZE */
+	/* SEIZE (a zombie has nothing more to restore) */
 	for (i = 0; i < im->nproc; i++)
-		if ((r = ck_seize(im->procs[i].npid, PTRACE_O_TRACECLONE |
-		    PTRACE_O_EXITKILL, e)) != 0)
+		if (!im->procs[i].zombie && (r = ck_seize(im->procs[i].npid,
+		    PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL, e)) != 0)
 			goto fail;
 	/* LAYOUT */
 	for (i = 0; i < im->nproc; i++)
-		if ((r = ck_mm_restore_layout(im, &im->procs[i], e)) != 0)
+		if (!im->procs[i].zombie && (r = ck_mm_restore_layout(im,
+		    &im->procs[i], e)) != 0)
 			goto fail;
 	/* PAGES */
 	if ((r = ck_stream_set_pids(s, im, e)) != 0 ||
@@ -862,7 +921,8 @@ ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
 		ck_mm_restore_uffd_close(&im->procs[i]);
 	/* FINISH */
 	for (i = 0; i < im->nproc; i++) {
-		if ((r = finish(&im->procs[i], base, o->same_pid, e)) != 0)
+		if (!im->procs[i].zombie && (r = finish(&im->procs[i], base,
+		    o->same_pid, e)) != 0)
 			goto fail;
 		nthr += im->procs[i].nthr;
 	}

@@ -16,6 +16,7 @@
  * last (ck_task_restore_creds), in every thread, after everything that
  * needs privilege; until then the new processes run as the restorer.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -145,12 +146,138 @@ ck_task_refuse(pid_t pid, char *statep, struct ckpt_err *e)
 }
 
 int
-ck_task_collect(struct ck_proc *p, struct ckpt_err *e)
+ck_task_zombie(pid_t pid, uint32_t *status)
+{
+	char path[64], *data, *s;
+	struct dirent *de;
+	DIR *d;
+	char st;
+	int k, other = 0;
+
+	if (read_state(pid, &st) != 0 || st != 'Z')
+		return 0;
+	/* A leader that exited while its threads run shows as Z too: its
+	 * task directory still lists them. */
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' &&
+		    strtol(de->d_name, NULL, 10) != pid)
+			other = 1;
+	closedir(d);
+	if (other)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (ck_read_file(path, &data, NULL) != 0)
+		return 0;
+	/* Field 52, the last: exit_code, a wait status.  Fields 3.. follow
+	 * ") ". */
+	s = strrchr(data, ')');
+	for (k = 2; k < 52 && s != NULL; k++)
+		s = strchr(s + 1, ' ');
+	if (s == NULL) {
+		free(data);
+		return 0;
+	}
+	*status = (uint32_t)strtoul(s + 1, NULL, 10);
+	free(data);
+	return 1;
+}
+
+/* The numbers of a "NSpid:"-style line (field with its colon) of
+ * /proc/PID[/task/TID]/status, or -1. */
+static int
+ns_field(pid_t pid, pid_t tid, const char *field, pid_t *v, int max)
+{
+	char path[96], line[512], *s, *end;
+	size_t fl = strlen(field);
+	FILE *f;
+	int n = -1;
+
+	if (tid > 0)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid,
+		    tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, field, fl) != 0)
+			continue;
+		for (n = 0, s = line + fl; n < max; n++) {
+			long x = strtol(s, &end, 10);
+
+			if (end == s)
+				break;
+			v[n] = (pid_t)x;
+			s = end;
+		}
+		break;
+	}
+	fclose(f);
+	return n;
+}
+
+int
+ck_ns_level(pid_t pid)
+{
+	pid_t v[32];
+	int n = ns_field(pid, 0, "NSpid:", v, 32);
+
+	return n > 0 ? n - 1 : 0;
+}
+
+pid_t
+ck_ns_id(pid_t pid, pid_t tid, const char *field, int level)
+{
+	pid_t v[32];
+	int n = ns_field(pid, tid, field, v, 32);
+
+	return n > level ? v[level] : 0;
+}
+
+int
+ck_task_ns_ids(struct ck_image *im, struct ckpt_err *e)
+{
+	int level = ck_ns_level(im->procs[0].pid);
+	struct ck_proc *p;
+	uint32_t i, j;
+
+	for (i = 0; i < im->nproc; i++) {
+		p = &im->procs[i];
+		p->vpid = ck_ns_id(p->pid, 0, "NSpid:", level);
+		p->vpgid = ck_ns_id(p->pid, 0, "NSpgid:", level);
+		p->vsid = ck_ns_id(p->pid, 0, "NSsid:", level);
+		/* Group or session led from outside the namespace: 0 there,
+		 * which a restore reads as "its own". */
+		if (p->vpid == 0)
+			return ck_fail(e, SS_ERR_SYSTEM, "process %d: its pid in "
+			    "the tree's namespace: %s", p->pid, strerror(errno));
+		for (j = 0; j < p->nthr; j++)
+			if ((p->thr[j].vtid = ck_ns_id(p->pid, p->thr[j].tid,
+			    "NSpid:", level)) == 0)
+				return ck_fail(e, SS_ERR_SYSTEM, "thread %d: its "
+				    "tid in the tree's namespace: %s",
+				    p->thr[j].tid, strerror(errno));
+	}
+	for (i = 0; i < im->nproc; i++) {
+		p = &im->procs[i];
+		p->vppid = p->parent >= 0 ? im->procs[p->parent].vpid :
+		    level == 0 ? p->ppid : 0;
+	}
+	return 0;
+}
+
+/*
+ * From /proc/PID/status: credentials, umask, no_new_privs, parent,
+ * capabilities, groups; from /proc/PID/stat: process group and session.
+ */
+static int
+read_ids(struct ck_proc *p, struct ckpt_err *e)
 {
 	char path[64], line[1024], *s, *data;
 	FILE *f;
-	size_t len;
-	int r, i;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", p->pid);
 	if ((f = fopen(path, "re")) == NULL)
@@ -200,6 +327,44 @@ ck_task_collect(struct ck_proc *p, struct ckpt_err *e)
 		return ck_fail(e, SS_ERR_BAD, "%s: cannot parse", path);
 	}
 	free(data);
+	return 0;
+}
+
+/* What a zombie has left: its ids (and credentials, for the checks). */
+int
+ck_task_collect_zombie(struct ck_proc *p, struct ckpt_err *e)
+{
+	char path[64], *data, *s;
+	int r, i;
+
+	if ((r = read_ids(p, e)) != 0)
+		return r;
+	snprintf(path, sizeof(path), "/proc/%d/stat", p->pid);
+	if (ck_read_file(path, &data, NULL) != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	if ((s = strrchr(data, ')')) != NULL)
+		*s = '\0';
+	if ((s = strchr(data, '(')) != NULL)
+		snprintf(p->comm, sizeof(p->comm), "%s", s + 1);
+	free(data);
+	/* Its limits do not matter; ours, so that no check trips on them. */
+	for (i = 0; i < CK_NRLIMIT; i++)
+		(void)getrlimit(i, &p->rlim[i]);
+	if ((p->cwd = strdup("/")) == NULL || (p->exe = strdup("")) == NULL)
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	return 0;
+}
+
+int
+ck_task_collect(struct ck_proc *p, struct ckpt_err *e)
+{
+	char path[64], *data;
+	size_t len;
+	int r, i;
+
+	if ((r = read_ids(p, e)) != 0)
+		return r;
 	snprintf(path, sizeof(path), "/proc/%d/personality", p->pid);
 	if (ck_read_file(path, &data, NULL) == 0) {
 		p->personality = strtoul(data, NULL, 16);
@@ -236,10 +401,11 @@ ck_task_encode(struct buf *b, const struct ck_proc *p)
 	uint32_t i;
 	int r;
 
-	if ((r = buf_put_u32(b, p->pid)) != 0 ||
-	    (r = buf_put_u32(b, p->ppid)) != 0 ||
-	    (r = buf_put_u32(b, p->pgid)) != 0 ||
-	    (r = buf_put_u32(b, p->sid)) != 0 ||
+	/* The ids as the tree's namespace sees them (ck_task_ns_ids). */
+	if ((r = buf_put_u32(b, p->vpid)) != 0 ||
+	    (r = buf_put_u32(b, p->vppid)) != 0 ||
+	    (r = buf_put_u32(b, p->vpgid)) != 0 ||
+	    (r = buf_put_u32(b, p->vsid)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)p->parent)) != 0)
 		return r;
 	for (i = 0; i < 3; i++)
@@ -270,7 +436,10 @@ ck_task_encode(struct buf *b, const struct ck_proc *p)
 		if ((r = buf_put_u64(b, p->rlim[i].rlim_cur)) != 0 ||
 		    (r = buf_put_u64(b, p->rlim[i].rlim_max)) != 0)
 			return r;
-	return ck_sig_encode(b, p);
+	if ((r = ck_sig_encode(b, p)) != 0 ||
+	    (r = buf_put_u32(b, p->zombie)) != 0)
+		return r;
+	return buf_put_u32(b, p->exit_status);
 }
 
 int
@@ -319,7 +488,7 @@ ck_task_decode(struct buf *b, struct ck_proc *p)
 	free(comm);
 	if ((r = buf_get_u32(b, &p->nthr)) != 0)
 		return r;
-	if (p->nthr == 0 || p->nthr > CK_MAX_THREADS)
+	if (p->nthr > CK_MAX_THREADS)
 		return SS_ERR_BAD;
 	for (i = 0; i < CK_NRLIMIT; i++) {
 		uint64_t c, m;
@@ -330,7 +499,14 @@ ck_task_decode(struct buf *b, struct ck_proc *p)
 		p->rlim[i].rlim_cur = c;
 		p->rlim[i].rlim_max = m;
 	}
-	return ck_sig_decode(b, p);
+	if ((r = ck_sig_decode(b, p)) != 0 ||
+	    (r = buf_get_u32(b, &p->zombie)) != 0 ||
+	    (r = buf_get_u32(b, &p->exit_status)) != 0)
+		return r;
+	/* Threads, or else a zombie (which has none). */
+	if (p->zombie > 1 || (p->nthr == 0) != (p->zombie == 1))
+		return SS_ERR_BAD;
+	return 0;
 }
 
 /* The restorer's own capability sets (all 0 if unreadable). */

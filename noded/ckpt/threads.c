@@ -239,8 +239,16 @@ freeze_threads(struct ck_proc *p, int *newp, struct ck_frozen *fz,
 	char state;
 	int r = 0;
 
-	/* A process met for the first time: the rules that need no stop. */
+	if (p->zombie)
+		return 0;
+	/* A process met for the first time: the rules that need no stop.
+	 * A zombie below the root (its parent, stopped, cannot reap it) is
+	 * carried as one: there is nothing to seize. */
 	if (p->nthr == 0) {
+		if (p->parent >= 0 && ck_task_zombie(p->pid, &p->exit_status)) {
+			p->zombie = 1;
+			return 0;
+		}
 		if ((r = ck_task_refuse(p->pid, &state, e)) != 0)
 			return proc_gone(p->pid, r, e);
 		/* Stopped by SIGSTOP & co: restored stopped (restore.c). */
@@ -303,6 +311,8 @@ find_children(struct ck_image *im, int *newp, struct ckpt_err *e)
 	int r;
 
 	for (i = 0; i < nproc; i++) {
+		if (im->procs[i].zombie)
+			continue;	/* its children went to a reaper */
 		if ((r = ck_children(im->procs[i].pid, &kids, &n, e)) != 0)
 			return r;
 		for (k = 0; k < n && r == 0; k++) {
@@ -371,8 +381,8 @@ freeze_tree(pid_t root, struct ck_image *im, struct ck_frozen *fz,
 			return r;
 	} while (fresh > 0);
 	for (i = 0; i < im->nproc; i++)
-		if (im->procs[i].nthr == 0 || im->procs[i].thr[0].tid !=
-		    im->procs[i].pid)
+		if (!im->procs[i].zombie && (im->procs[i].nthr == 0 ||
+		    im->procs[i].thr[0].tid != im->procs[i].pid))
 			return ck_fail(e, SS_ERR_BUSY, "process %d: a "
 			    "zombie or a process whose leader exited",
 			    im->procs[i].pid);
@@ -498,7 +508,7 @@ ck_thread_encode(struct buf *b, const struct ck_thread *t)
 	uint32_t i;
 	int r;
 
-	if ((r = buf_put_u32(b, t->tid)) != 0 ||
+	if ((r = buf_put_u32(b, t->vtid)) != 0 ||
 	    (r = ck_regs_encode(b, t)) != 0 ||
 	    (r = buf_put_u64(b, t->rseq_ptr)) != 0 ||
 	    (r = buf_put_u32(b, t->rseq_len)) != 0 ||

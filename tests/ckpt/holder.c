@@ -91,18 +91,6 @@ main(int argc, char **argv)
 
 		memset(&p, 0, sizeof(p));
 		fd = (int)syscall(SYS_io_uring_setup, 4, &p);
-	} else if (strcmp(m, "zombie") == 0) {
-		/* A child that has exited and is never reaped. */
-		pid_t c = fork();
-
-		if (c == 0)
-			_exit(0);
-		fd = c < 0 ? -1 : 0;
-		if (c > 0) {
-			siginfo_t si;
-
-			fd = waitid(P_PID, c, &si, WEXITED | WNOWAIT);
-		}
 	} else if (strcmp(m, "traced") == 0) {
 		/* A child that traces us (and is part of the tree). */
 		pid_t me = getpid(), c;

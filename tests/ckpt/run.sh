@@ -601,7 +601,6 @@ refuse memfd deleted
 refuse ptmx ptmx
 refuse posixtimer "POSIX timer"
 refuse seccomp seccomp
-refuse zombie zombie
 refuse traced "already traced"
 
 # sckpt check says ok on what can be dumped, and stops nothing.
@@ -895,6 +894,45 @@ else
 fi
 }
 
+# Children that ended and are not reaped yet are carried as zombies: the
+# restored parent reaps them with the statuses they ended with.
+zombies_of() { # PID: its children in state Z, as "comm" lines
+	local k
+	for k in $(cat /proc/$1/task/*/children 2>/dev/null); do
+		awk '/^State:/ && $2 == "Z" { z = 1 } /^Name:/ { n = $2 }
+		    END { if (z) print n }' /proc/$k/status
+	done
+}
+g_zombie() {
+local mode rc pc
+for mode in file pipe pipe+precopy; do
+	pc=
+	[ $mode = pipe+precopy ] && pc=2
+	newdir zombie-$mode
+	start "$TB/zombie" "$D/out"
+	wait_for test -e "$D/out.ready"
+	zombies_of $P > "$D/z.before"
+	check "zombies ($mode): two children ended, not reaped" \
+	    [ "$(wc -l < "$D/z.before")" = 2 ]
+	if [ $mode = file ]; then
+		"$SCKPT" check -t $P >"$D/check.out" 2>&1; rc=$?
+		check "zombies: sckpt check says ok" [ $rc = 0 ]
+	fi
+	if PC=$pc ckpt ${mode%+precopy} $P; then
+		check "zombies ($mode): restored as zombies, same names" \
+		    wait_for cmp -s "$D/z.before" <(zombies_of $NP)
+		kill -USR2 "$NP"
+		wait "$RP"; rc=$?
+		check "zombies ($mode): reaped with exit 7 and SIGTERM" [ $rc = 0 ]
+		[ $rc = 0 ] || diag "$(cat "$D/prog.err")"
+		[ $mode = file ] && check "zombies: sckpt info shows them" \
+		    grep -q '^  zombie, wait status 0x700$' <("$SCKPT" info "$D/img")
+	else
+		not_ok "zombies ($mode): dump and restore"
+	fi
+done
+}
+
 # The pre-copy: memory written while the tree runs, then only what changed.
 g_precopy() {
 local mode rc what
@@ -1024,7 +1062,7 @@ kill_tree $P
 }
 
 for g in basic real proc samepid leave refuse damaged user api caps stopped \
-    freezer shmem precopy; do
+    freezer shmem precopy zombie; do
 	want $g && g_$g
 done
 

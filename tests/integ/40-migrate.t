@@ -131,6 +131,29 @@ check "the pipeline ends" wait_for 60 job_done n1 "$G2"
 sh -c "$PIPE" >"$T_TMP/pipe.want"
 check "its output equals an unmoved run's, byte for byte" cmp "$LOG2" "$T_TMP/pipe.want"
 
+# --- a child that ended and is not reaped yet moves as a zombie ------------------
+# (perl, which reaps only when asked: sh reaps its children by itself.)
+GO=$T_TMP/go-zombie
+LOGZ=$T_TMP/zombie.log
+# It also asks the kernel for its pid (getpid, syscall 39) before and
+# after: the move gives it back the pids of its own PID namespace.
+GZ=$(on n1 ssubmit -n n1 -o "$LOGZ" -- perl -e '$| = 1; my $k = fork;
+	exit 5 if $k == 0; my $p = syscall(39); print "started\n";
+	select(undef, undef, undef, 0.01) until -e $ARGV[0];
+	my $w = wait; print "reaped=", $? >> 8, " same=", ($w == $k ? 1 : 0),
+	    " getpid=", (syscall(39) == $p ? "same" : "changed"), "\n"' "$GO")
+zombie_there() { ps -eo stat=,comm= | grep -Eq '^Z.* perl( <defunct>)?$'; }
+check "a job with an ended child runs" wait_for 20 grep -q started "$LOGZ"
+check "... its child is a zombie" wait_for 20 zombie_there
+run on n1 smigrate "$GZ" n2
+is "$RC" 0 "it moves to n2 all the same ($ERR)"
+is "$(node_of "$GZ")" n2 "... sps shows it on n2"
+touch "$GO"
+check "on n2 it reaps its child: the status it ended with, the same pid" \
+    wait_for 30 grep -q '^reaped=5 same=1 ' "$LOGZ"
+check "... and getpid() says what it said before the move" \
+    grep -q ' getpid=same$' "$LOGZ"
+
 # --- refusals ------------------------------------------------------------------
 
 G3=$(on n1 ssubmit -n n2 -- sleep 300)

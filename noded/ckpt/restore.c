@@ -36,6 +36,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -495,7 +496,13 @@ zombie_exit(const struct ck_proc *p)
 	uint32_t status = p->exit_status;
 	int sig = WTERMSIG(status);
 
-	(void)prctl(PR_SET_NAME, p->comm);	/* as ps showed it */
+	/* As ps showed it: its name and its owner (checked already). */
+	(void)prctl(PR_SET_NAME, p->comm);
+	if (geteuid() == 0) {
+		(void)setgroups(0, NULL);
+		(void)setresgid(p->gid[0], p->gid[1], p->gid[2]);
+		(void)setresuid(p->uid[0], p->uid[1], p->uid[2]);
+	}
 	if (WIFSIGNALED(status) && sig > 0 && sig < 65) {
 		(void)setrlimit(RLIMIT_CORE, &none);
 		(void)signal(sig, SIG_DFL);

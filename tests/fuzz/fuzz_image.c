@@ -11,7 +11,9 @@
  *		a byte of type, a 16-bit big-endian length and that many
  *		bytes (cut at the end of the input); the harness writes the
  *		file header and each section with its CRC-32C, so that the
- *		decoders behind the checksum are reached
+ *		decoders behind the checksum are reached.  With bit 1 set
+ *		too, the stream starts as a pre-copy ("SCPC"), and the
+ *		image's own header follows the first PC_END section
  *
  *	make fuzz	(builds build/fuzz/fuzz_image with clang; then run it)
  */
@@ -48,17 +50,17 @@ put(const void *p, size_t n)
 
 /* The odd form: header, then each section with its checksum. */
 static int
-put_sections(const uint8_t *d, size_t n)
+put_sections(const uint8_t *d, size_t n, int pc)
 {
 	uint8_t h[12];
 	uint32_t type, len, crc;
 
-	put32(h, CK_MAGIC);
+	put32(h, pc ? CK_PC_MAGIC : CK_MAGIC);
 	put32(h + 4, CK_VERSION);
 	if (put(h, 8) != 0)
 		return -1;
 	while (n >= 3) {
-		type = d[0] % (CK_SEC_END + 1);
+		type = d[0] % (CK_SEC_LAST + 1);
 		len = (uint32_t)d[1] << 8 | d[2];
 		d += 3;
 		n -= 3;
@@ -73,6 +75,13 @@ put_sections(const uint8_t *d, size_t n)
 			return -1;
 		d += len;
 		n -= len;
+		if (pc && type == CK_SEC_PC_END) {
+			put32(h, CK_MAGIC);
+			put32(h + 4, CK_VERSION);
+			if (put(h, 8) != 0)
+				return -1;
+			pc = 0;
+		}
 	}
 	return 0;
 }
@@ -94,7 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((data[0] & 1) == 0) {
 		if (put(data + 1, size - 1) != 0)
 			abort();
-	} else if (put_sections(data + 1, size - 1) != 0)
+	} else if (put_sections(data + 1, size - 1, (data[0] & 2) != 0) != 0)
 		abort();
 	if (lseek(memfd, 0, SEEK_SET) == -1)
 		abort();

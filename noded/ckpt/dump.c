@@ -1,11 +1,15 @@
 /*
  * dump.c: the dump driver, a straight list of steps.
  *
- *	freeze		seize and interrupt every thread of the tree
- *	collect		task, mm, threads, signals of each process; files;
- *			shared memory objects across the tree (shmem.c)
+ *	freeze		seize and interrupt every thread of the tree (a child
+ *			that ended, not reaped yet, is noted as a zombie)
+ *	collect		task, mm, threads, signals of each process (a
+ *			zombie: its ids and wait status); the ids as the
+ *			tree's own PID namespace sees them; files; shared
+ *			memory objects across the tree (shmem.c)
  *			(anything not carried is refused here: nothing written)
- *	write		header, metadata, pages, end
+ *	write		(after a pre-copy: its end) header, metadata, pages
+ *			(KEEP for runs the pre-copy sent, unchanged since), end
  *	release		SIGKILL the tree, or detach it (--leave-running)
  *
  * Any failure before the end of "write" detaches the tree, which runs on

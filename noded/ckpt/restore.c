@@ -13,7 +13,9 @@
  *      +--------+--> abort: every new process is SIGKILLed, none ran
  *
  * READ_META  read_meta(): header and all metadata sections (the whole
- *            tree is known before the first process is made)
+ *            tree is known before the first process is made); a stream
+ *            that starts with a pre-copy has its pages kept first
+ *            (image.c, read_precopy(); precopy.c), for KEEP in PAGES
  * CHECK      check_image(): architecture, XCR0 (xstate layout), vdso
  *            sizes, privileges (task.c)
  * OPEN       open_all(): the restorer opens every file, pipe and mapped
@@ -23,7 +25,10 @@
  * SPAWN      spawn(): fork (or clone3 with set_tid) the root; each new
  *            process puts its fds in place, makes its own children,
  *            sets cwd, umask, rlimits, personality, signal dispositions
- *            and pending signals (prep()), reports its pid and blocks
+ *            and pending signals (prep()), reports its pid and blocks;
+ *            a zombie of the image reports and ends as it had ended
+ *            (zombie_exit()), its parent waits for that and takes back
+ *            the SIGCHLD (zombie_wait()); zombies skip every stage after
  * SEIZE      ptrace every new process (PTRACE_O_EXITKILL: if we die,
  *            they die)
  * LAYOUT     mm.c: vdso block moved, old memory gone, areas mapped

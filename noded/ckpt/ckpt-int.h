@@ -352,6 +352,48 @@ int	ck_mm_dump_range(struct ck_stream *s, uint32_t idx, pid_t pid,
 	    int memfd, uint64_t start, uint64_t end, uint64_t *npages,
 	    struct ckpt_err *e);
 
+/* PAGEMAP_SCAN, from linux/fs.h of 6.7 (Debian 12's headers are older). */
+struct ck_page_region {
+	uint64_t	start;
+	uint64_t	end;
+	uint64_t	categories;
+};
+
+struct ck_pm_scan_arg {
+	uint64_t	size;
+	uint64_t	flags;
+	uint64_t	start;
+	uint64_t	end;
+	uint64_t	walk_end;
+	uint64_t	vec;
+	uint64_t	vec_len;
+	uint64_t	max_pages;
+	uint64_t	category_inverted;
+	uint64_t	category_mask;
+	uint64_t	category_anyof_mask;
+	uint64_t	return_mask;
+};
+_Static_assert(sizeof(struct ck_pm_scan_arg) == 96, "pm_scan_arg");
+
+#define CK_PM_SCAN_WP_MATCHING	(1ull << 0)
+#define CK_PAGEMAP_SCAN		_IOWR('f', 16, struct ck_pm_scan_arg)
+#define CK_PAGE_IS_WRITTEN	(1ull << 1)
+#define CK_PAGE_IS_FILE		(1ull << 2)
+#define CK_PAGE_IS_PRESENT	(1ull << 3)
+#define CK_PAGE_IS_SWAPPED	(1ull << 4)
+#define CK_PAGE_IS_PFNZERO	(1ull << 5)
+
+/*
+ * PAGEMAP_SCAN over [start, end) of the pagemap pmfd, with q's flags and
+ * category masks (the rest of q is filled here): fn gets each region the
+ * kernel returns, in order.  Returns 0 or fn's first non-zero result;
+ * if the ioctl fails, SS_ERR_SYSTEM with its errno in *scan_err (which
+ * is 0 otherwise) (mm.c).
+ */
+int	ck_pm_walk(int pmfd, const struct ck_pm_scan_arg *q, uint64_t start,
+	    uint64_t end, int (*fn)(void *, const struct ck_page_region *),
+	    void *arg, int *scan_err);
+
 /* Section types. */
 #define CK_SEC_HEADER	1
 #define CK_SEC_PROC	2	/* task state, creds, signals, rlimits */
@@ -459,6 +501,13 @@ int	ck_shm_restore_open(struct ck_image *im, int base,
 /* Refusals seen from /proc without a stop: zombie, timers, deleted exe. */
 int	ck_task_refuse(pid_t pid, char *statep, struct ckpt_err *e);
 int	ck_task_collect(struct ck_proc *p, struct ckpt_err *e);
+/*
+ * /proc/PID/stat: the state letter ('?' if it cannot be told), and the
+ * numeric fields 4..CK_STAT_FIELDS in f[4..] (0 where absent).  Returns
+ * the number of the last field read, or -1 if the file cannot be read.
+ */
+#define CK_STAT_FIELDS	52
+int	ck_stat_read(pid_t pid, char *statep, uint64_t f[CK_STAT_FIELDS + 1]);
 /* 1 if pid is a zombie process (not a live thread group whose leader
  * exited), with its wait status in *status. */
 int	ck_task_zombie(pid_t pid, uint32_t *status);

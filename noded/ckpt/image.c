@@ -771,23 +771,23 @@ ck_write_section(struct ck_stream *s, uint32_t type, struct buf *payload,
 	return 0;
 }
 
-int
-ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
-    const void *data, uint32_t npages, uint32_t sum, struct ckpt_err *e)
+/*
+ * Queues one section of the page kind in the batch being filled: its
+ * header and 16-byte prefix (proc, address, count) in the batch's header
+ * array, then dlen bytes of pages (none for KEEP and FORGET).  A run with
+ * pages is summed through its page sum, one without through its prefix.
+ */
+static int
+queue_run(struct ck_stream *s, uint32_t type, uint32_t proc, uint64_t addr,
+    uint32_t npages, const void *data, size_t dlen, uint32_t sum,
+    struct ckpt_err *e)
 {
 	struct batch *bt = &s->b[s->fill];
-	uint8_t *hdr, h2[12];
+	uint8_t *hdr = bt->hdr[bt->nrun], h2[12];
 	struct buf *pre;
-	uint32_t crc, len, type;
-	size_t dlen = (size_t)npages * CK_PAGE;
+	uint32_t crc, len = 16 + (uint32_t)dlen;
 	int r;
 
-	if (npages == 0 || npages > CK_PAGES_MAX || bt->data == NULL ||
-	    (const uint8_t *)data < bt->data || (const uint8_t *)data + dlen >
-	    bt->data + (size_t)CK_PAGES_MAX * CK_PAGE ||
-	    bt->nrun >= CK_PAGES_MAX)
-		return ck_fail(e, SS_ERR_INTERNAL, "bad page run");
-	hdr = bt->hdr[bt->nrun];
 	if ((pre = buf_new(16)) == NULL)
 		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
 	if ((r = buf_put_u32(pre, proc)) != 0 ||
@@ -798,11 +798,10 @@ ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
 	}
 	memcpy(hdr + 12, buf_ptr(pre), 16);
 	buf_free(pre);
-	len = 16 + dlen;
-	type = s->precopy ? CK_SEC_PRECOPY : CK_SEC_PAGES;
 	if ((r = sec_header(hdr, type, len, 0)) != 0)
 		return ck_fail(e, r, "section header: %s", ss_strerror(r));
-	crc = page_crc(hdr, hdr + 12, sum);
+	crc = dlen > 0 ? page_crc(hdr, hdr + 12, sum) :
+	    ck_crc32c(ck_crc32c(0, hdr, 8), hdr + 12, 16);
 	if ((r = sec_header(h2, type, len, crc)) != 0)
 		return ck_fail(e, r, "section header: %s", ss_strerror(r));
 	memcpy(hdr, h2, 12);
@@ -816,49 +815,36 @@ ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
 }
 
 int
+ck_write_pages(struct ck_stream *s, uint32_t proc, uint64_t addr,
+    const void *data, uint32_t npages, uint32_t sum, struct ckpt_err *e)
+{
+	struct batch *bt = &s->b[s->fill];
+	size_t dlen = (size_t)npages * CK_PAGE;
+
+	if (npages == 0 || npages > CK_PAGES_MAX || bt->data == NULL ||
+	    (const uint8_t *)data < bt->data || (const uint8_t *)data + dlen >
+	    bt->data + (size_t)CK_PAGES_MAX * CK_PAGE ||
+	    bt->nrun >= CK_PAGES_MAX)
+		return ck_fail(e, SS_ERR_INTERNAL, "bad page run");
+	return queue_run(s, s->precopy ? CK_SEC_PRECOPY : CK_SEC_PAGES, proc,
+	    addr, npages, data, dlen, sum, e);
+}
+
+int
 ck_write_run_only(struct ck_stream *s, uint32_t type, uint32_t proc,
     uint64_t addr, uint32_t npages, struct ckpt_err *e)
 {
-	struct batch *bt;
-	uint8_t *hdr, h2[12];
-	struct buf *pre;
-	uint32_t crc;
 	uint32_t one = 1;
-	int r;
 
 	/* The batches exist once room was asked for; a run needs a slot. */
 	if (s->b[0].data == NULL && ck_stream_page_room(s, &one, e) == NULL)
 		return SS_ERR_ALLOC;
 	if (s->b[s->fill].nrun >= CK_PAGES_MAX)
 		batch_submit(s);
-	bt = &s->b[s->fill];
 	if (s->werr != 0)
 		return ck_fail(e, SS_ERR_SYSTEM, "writing image: %s",
 		    strerror(s->werr));
-	hdr = bt->hdr[bt->nrun];
-	if ((pre = buf_new(16)) == NULL)
-		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
-	if ((r = buf_put_u32(pre, proc)) != 0 ||
-	    (r = buf_put_u64(pre, addr)) != 0 ||
-	    (r = buf_put_u32(pre, npages)) != 0) {
-		buf_free(pre);
-		return ck_fail(e, r, "page header: %s", ss_strerror(r));
-	}
-	memcpy(hdr + 12, buf_ptr(pre), 16);
-	buf_free(pre);
-	if ((r = sec_header(hdr, type, 16, 0)) != 0)
-		return ck_fail(e, r, "section header: %s", ss_strerror(r));
-	crc = ck_crc32c(ck_crc32c(0, hdr, 8), hdr + 12, 16);
-	if ((r = sec_header(h2, type, 16, crc)) != 0)
-		return ck_fail(e, r, "section header: %s", ss_strerror(r));
-	memcpy(hdr, h2, 12);
-	bt->iov[2 * bt->nrun].iov_base = hdr;
-	bt->iov[2 * bt->nrun].iov_len = RUN_HDR;
-	bt->iov[2 * bt->nrun + 1].iov_base = NULL;
-	bt->iov[2 * bt->nrun + 1].iov_len = 0;
-	bt->nrun++;
-	s->bytes += RUN_HDR;
-	return 0;
+	return queue_run(s, type, proc, addr, npages, NULL, 0, 0, e);
 }
 
 /* The error for a read of the image that failed with r. */

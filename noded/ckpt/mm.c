@@ -63,35 +63,6 @@
 
 #include "ckpt-int.h"
 
-/* PAGEMAP_SCAN, from linux/fs.h of 6.7 (Debian 12's headers are older). */
-struct ck_page_region {
-	uint64_t	start;
-	uint64_t	end;
-	uint64_t	categories;
-};
-
-struct ck_pm_scan_arg {
-	uint64_t	size;
-	uint64_t	flags;
-	uint64_t	start;
-	uint64_t	end;
-	uint64_t	walk_end;
-	uint64_t	vec;
-	uint64_t	vec_len;
-	uint64_t	max_pages;
-	uint64_t	category_inverted;
-	uint64_t	category_mask;
-	uint64_t	category_anyof_mask;
-	uint64_t	return_mask;
-};
-_Static_assert(sizeof(struct ck_pm_scan_arg) == 96, "pm_scan_arg");
-
-#define CK_PAGEMAP_SCAN		_IOWR('f', 16, struct ck_pm_scan_arg)
-#define CK_PAGE_IS_WRITTEN	(1ull << 1)
-#define CK_PAGE_IS_FILE		(1ull << 2)
-#define CK_PAGE_IS_PRESENT	(1ull << 3)
-#define CK_PAGE_IS_SWAPPED	(1ull << 4)
-#define CK_PAGE_IS_PFNZERO	(1ull << 5)
 
 #ifndef PR_SET_MM_MAP
 #define PR_SET_MM_MAP		14
@@ -295,9 +266,9 @@ ck_mm_check(pid_t pid, struct ckpt_err *e)
 int
 ck_mm_collect(struct ck_proc *p, struct ckpt_err *e)
 {
-	char path[64], *data, *s;
+	char path[64], *data, state;
 	size_t len;
-	unsigned long long f[52];
+	uint64_t f[CK_STAT_FIELDS + 1];
 	long off, ret;
 	uint64_t zero = 0;
 	uint32_t i;
@@ -315,25 +286,12 @@ ck_mm_collect(struct ck_proc *p, struct ckpt_err *e)
 		return ck_fail(e, SS_ERR_UNSUPPORTED, "process %d has no vdso",
 		    p->pid);
 	/* The mm fields: /proc/PID/stat fields 26-28 and 45-51. */
-	snprintf(path, sizeof(path), "/proc/%d/stat", p->pid);
-	if (ck_read_file(path, &data, NULL) != 0)
-		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+	if ((k = ck_stat_read(p->pid, &state, f)) < 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "/proc/%d/stat: %s", p->pid,
 		    strerror(errno));
-	if ((s = strrchr(data, ')')) == NULL) {
-		free(data);
-		return ck_fail(e, SS_ERR_BAD, "%s: cannot parse", path);
-	}
-	s += 2;
-	/* Field 3 (state) is a letter; fields 4.. are numbers. */
-	s = strchr(s, ' ');
-	for (k = 4; k <= 51 && s != NULL; k++) {
-		f[k] = strtoull(s + 1, &s, 10);
-		if (*s != ' ' && *s != '\n' && *s != '\0')
-			break;
-	}
-	free(data);
-	if (k <= 51)
-		return ck_fail(e, SS_ERR_BAD, "%s: cannot parse", path);
+	if (k < 51)
+		return ck_fail(e, SS_ERR_BAD, "/proc/%d/stat: cannot parse",
+		    p->pid);
 	p->mm[0] = f[26];	/* start_code */
 	p->mm[1] = f[27];	/* end_code */
 	p->mm[2] = f[45];	/* start_data */
@@ -676,6 +634,39 @@ dump_shm_data(struct ck_stream *s, struct ck_image *im, uint32_t idx,
 	return 0;
 }
 
+int
+ck_pm_walk(int pmfd, const struct ck_pm_scan_arg *q, uint64_t start,
+    uint64_t end, int (*fn)(void *, const struct ck_page_region *), void *arg,
+    int *scan_err)
+{
+	struct ck_pm_scan_arg a;
+	struct ck_page_region reg[512];
+	long n, k;
+	int r;
+
+	*scan_err = 0;
+	while (start < end) {
+		a = *q;
+		a.size = sizeof(a);
+		a.start = start;
+		a.end = end;
+		a.walk_end = 0;
+		a.vec = (uintptr_t)reg;
+		a.vec_len = sizeof(reg) / sizeof(reg[0]);
+		if ((n = ioctl(pmfd, CK_PAGEMAP_SCAN, &a)) < 0) {
+			*scan_err = errno;
+			return SS_ERR_SYSTEM;
+		}
+		for (k = 0; k < n; k++)
+			if ((r = fn(arg, &reg[k])) != 0)
+				return r;
+		if (a.walk_end <= start)
+			break;
+		start = a.walk_end;
+	}
+	return 0;
+}
+
 /* KEEP sections for [start, end), CK_PAGES_MAX pages at most each. */
 static int
 keep_run(struct ck_stream *s, uint32_t idx, uint64_t start, uint64_t end,
@@ -696,19 +687,44 @@ keep_run(struct ck_stream *s, uint32_t idx, uint64_t start, uint64_t end,
 	return 0;
 }
 
+/* One area's pages, region by region (ck_mm_write_pages). */
+struct area_walk {
+	struct ck_stream	*s;
+	struct ck_image		*im;
+	uint32_t		 idx;
+	int			 memfd;
+	const struct ck_vma	*v;
+	int			 keep;	/* KEEP where unchanged (pre-copy) */
+	uint64_t		*npages;
+	struct ckpt_err		*e;
+};
+
+static int
+area_region(void *arg, const struct ck_page_region *rg)
+{
+	struct area_walk *w = arg;
+
+	/* Unchanged since the pre-copy sent it (in memory: a swapped page
+	 * goes whole). */
+	if (w->keep && !(rg->categories & CK_PAGE_IS_WRITTEN) &&
+	    (rg->categories & CK_PAGE_IS_PRESENT))
+		return keep_run(w->s, w->idx, rg->start, rg->end, w->npages,
+		    w->e);
+	return dump_claimed(w->s, w->im, w->idx, w->memfd, w->v, rg->start,
+	    rg->end, w->npages, w->e);
+}
+
 int
 ck_mm_write_pages(struct ck_stream *s, struct ck_image *im, uint32_t idx,
     uint64_t *npages, struct ckpt_err *e)
 {
 	struct ck_proc *p = &im->procs[idx];
-	struct ck_pm_scan_arg arg;
-	struct ck_page_region reg[512];
+	struct ck_pm_scan_arg q;
+	struct area_walk w;
 	const struct ck_vma *v;
 	char path[64];
-	uint64_t at;
-	long n, k;
 	uint32_t i;
-	int pmfd, memfd, sfd, keep, r = 0;
+	int pmfd, memfd, sfd, serr, r = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", p->pid);
 	if ((pmfd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
@@ -733,51 +749,31 @@ ck_mm_write_pages(struct ck_stream *s, struct ck_image *im, uint32_t idx,
 			close(sfd);
 			continue;
 		}
-		keep = v->kind == CK_VMA_ANON && im->pc != NULL &&
+		w.s = s;
+		w.im = im;
+		w.idx = idx;
+		w.memfd = memfd;
+		w.v = v;
+		w.keep = v->kind == CK_VMA_ANON && im->pc != NULL &&
 		    ck_precopy_keepable(im->pc, p->pid, v->start, v->end);
-		for (at = v->start; at < v->end && r == 0; ) {
-			memset(&arg, 0, sizeof(arg));
-			arg.size = sizeof(arg);
-			arg.start = at;
-			arg.end = v->end;
-			arg.vec = (uintptr_t)reg;
-			arg.vec_len = sizeof(reg) / sizeof(reg[0]);
-			arg.category_anyof_mask = CK_PAGE_IS_PRESENT |
-			    CK_PAGE_IS_SWAPPED;
-			if (v->kind == CK_VMA_FILE_PRIV) {
-				/* Only the written (copied) pages. */
-				arg.category_inverted = CK_PAGE_IS_FILE;
-				arg.category_mask = CK_PAGE_IS_FILE;
-			} else if (v->kind == CK_VMA_ANON) {
-				arg.category_inverted = CK_PAGE_IS_PFNZERO;
-				arg.category_mask = CK_PAGE_IS_PFNZERO;
-			}
-			arg.return_mask = arg.category_anyof_mask |
-			    arg.category_mask | (keep ? CK_PAGE_IS_WRITTEN : 0);
-			n = ioctl(pmfd, CK_PAGEMAP_SCAN, &arg);
-			if (n < 0) {
-				r = ck_fail(e, SS_ERR_SYSTEM, "process %d: "
-				    "PAGEMAP_SCAN: %s", p->pid,
-				    strerror(errno));
-				break;
-			}
-			for (k = 0; k < n && r == 0; k++) {
-				/* Unchanged since the pre-copy sent it (in
-				 * memory: a swapped page goes whole). */
-				if (keep && !(reg[k].categories &
-				    CK_PAGE_IS_WRITTEN) && (reg[k].categories &
-				    CK_PAGE_IS_PRESENT)) {
-					r = keep_run(s, idx, reg[k].start,
-					    reg[k].end, npages, e);
-					continue;
-				}
-				r = dump_claimed(s, im, idx, memfd, v,
-				    reg[k].start, reg[k].end, npages, e);
-			}
-			if (arg.walk_end <= at)
-				break;
-			at = arg.walk_end;
+		w.npages = npages;
+		w.e = e;
+		memset(&q, 0, sizeof(q));
+		q.category_anyof_mask = CK_PAGE_IS_PRESENT | CK_PAGE_IS_SWAPPED;
+		if (v->kind == CK_VMA_FILE_PRIV) {
+			/* Only the written (copied) pages. */
+			q.category_inverted = CK_PAGE_IS_FILE;
+			q.category_mask = CK_PAGE_IS_FILE;
+		} else if (v->kind == CK_VMA_ANON) {
+			q.category_inverted = CK_PAGE_IS_PFNZERO;
+			q.category_mask = CK_PAGE_IS_PFNZERO;
 		}
+		q.return_mask = q.category_anyof_mask | q.category_mask |
+		    (w.keep ? CK_PAGE_IS_WRITTEN : 0);
+		if ((r = ck_pm_walk(pmfd, &q, v->start, v->end, area_region,
+		    &w, &serr)) != 0 && serr != 0)
+			r = ck_fail(e, SS_ERR_SYSTEM, "process %d: "
+			    "PAGEMAP_SCAN: %s", p->pid, strerror(serr));
 	}
 	close(memfd);
 	close(pmfd);

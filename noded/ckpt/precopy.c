@@ -55,25 +55,8 @@
 #include "ckpt.h"
 #include "ckpt-int.h"
 
-/* From linux/userfaultfd.h and linux/fs.h of 6.7 (Debian 12's are older). */
+/* From linux/userfaultfd.h of 6.7 (Debian 12's is older). */
 #define CK_UFFD_FEATURE_WP_ASYNC	(1ull << 15)
-#define CK_PM_SCAN_WP_MATCHING		(1ull << 0)
-#define CK_PAGEMAP_SCAN_IOC		_IOWR('f', 16, struct pm_scan)
-#define CK_PG_WRITTEN			(1ull << 1)
-#define CK_PG_PRESENT			(1ull << 3)
-#define CK_PG_SWAPPED			(1ull << 4)
-#define CK_PG_PFNZERO			(1ull << 5)
-
-struct pm_region {
-	uint64_t	start, end, categories;
-};
-
-struct pm_scan {
-	uint64_t	size, flags, start, end, walk_end, vec, vec_len;
-	uint64_t	max_pages, category_inverted, category_mask;
-	uint64_t	category_anyof_mask, return_mask;
-};
-_Static_assert(sizeof(struct pm_scan) == 96, "pm_scan_arg");
 
 /* ---------------------------------------------------------------------- */
 /* The dumping side. */
@@ -99,28 +82,16 @@ struct ckpt_precopy {
 	int		 ended;		/* PC_END is out (the dump) */
 };
 
+/* Field 22 of /proc/PID/stat: when it started. */
 static int
 start_time(pid_t pid, uint64_t *st)
 {
-	char path[64], *data, *s;
-	int k;
+	uint64_t f[CK_STAT_FIELDS + 1];
+	char state;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (ck_read_file(path, &data, NULL) != 0)
+	if (ck_stat_read(pid, &state, f) < 22)
 		return -1;
-	if ((s = strrchr(data, ')')) == NULL) {
-		free(data);
-		return -1;
-	}
-	/* Field 3 follows ") "; field 22 is the start time. */
-	for (k = 2; k < 22 && s != NULL; k++)
-		s = strchr(s + 1, ' ');
-	if (s == NULL) {
-		free(data);
-		return -1;
-	}
-	*st = strtoull(s + 1, NULL, 10);
-	free(data);
+	*st = f[22];
 	return 0;
 }
 
@@ -274,18 +245,38 @@ ckpt_precopy_begin(pid_t pid, struct ckpt_precopy **pcp, struct ckpt_err *e)
 	return 0;
 }
 
+/* One process's round, region by region (round_proc). */
+struct pc_walk {
+	struct ck_stream	*s;
+	struct pc_proc		*pp;
+	int			 memfd;
+	uint64_t		*npages;
+	struct ckpt_err		*e;
+};
+
+static int
+pc_region(void *arg, const struct ck_page_region *rg)
+{
+	struct pc_walk *w = arg;
+
+	if (!(rg->categories & (CK_PAGE_IS_PRESENT | CK_PAGE_IS_SWAPPED)) ||
+	    (rg->categories & CK_PAGE_IS_PFNZERO))
+		return 0;
+	return ck_mm_dump_range(w->s, (uint32_t)w->pp->vpid, w->pp->pid,
+	    w->memfd, rg->start, rg->end, w->npages, w->e);
+}
+
 /* Sends the written pages of one process's tracked areas. */
 static int
 round_proc(struct ck_stream *s, struct pc_proc *pp, uint64_t *npages,
     struct ckpt_err *e)
 {
-	struct pm_scan arg;
-	struct pm_region reg[512];
+	struct ck_pm_scan_arg q;
+	struct pc_walk w;
 	char path[64];
-	uint64_t at, st;
+	uint64_t st;
 	uint32_t i;
-	long n, k;
-	int pmfd, memfd, r = 0;
+	int pmfd, memfd, serr, r = 0;
 
 	if (start_time(pp->pid, &st) != 0 || st != pp->start_time) {
 		pp->broken = 1;		/* gone: its pid is someone else's */
@@ -302,44 +293,31 @@ round_proc(struct ck_stream *s, struct pc_proc *pp, uint64_t *npages,
 		pp->broken = 1;
 		return 0;
 	}
+	w.s = s;
+	w.pp = pp;
+	w.memfd = memfd;
+	w.npages = npages;
+	w.e = e;
+	memset(&q, 0, sizeof(q));
+	q.flags = CK_PM_SCAN_WP_MATCHING;
+	/* Pages only: protecting a hole leaves a marker in it, which reads
+	 * as a swapped page from then on, and the dump would read every one
+	 * of them. */
+	q.category_mask = CK_PAGE_IS_WRITTEN;
+	q.category_anyof_mask = CK_PAGE_IS_PRESENT | CK_PAGE_IS_SWAPPED;
+	q.return_mask = CK_PAGE_IS_WRITTEN | CK_PAGE_IS_PRESENT |
+	    CK_PAGE_IS_SWAPPED | CK_PAGE_IS_PFNZERO;
 	for (i = 0; i < pp->nr && r == 0 && !pp->broken; i++) {
-		for (at = pp->r[i].start; at < pp->r[i].end && r == 0; ) {
-			memset(&arg, 0, sizeof(arg));
-			arg.size = sizeof(arg);
-			arg.flags = CK_PM_SCAN_WP_MATCHING;
-			arg.start = at;
-			arg.end = pp->r[i].end;
-			arg.vec = (uintptr_t)reg;
-			arg.vec_len = sizeof(reg) / sizeof(reg[0]);
-			/* Pages only: protecting a hole leaves a marker in
-			 * it, which reads as a swapped page from then on,
-			 * and the dump would read every one of them. */
-			arg.category_mask = CK_PG_WRITTEN;
-			arg.category_anyof_mask = CK_PG_PRESENT |
-			    CK_PG_SWAPPED;
-			arg.return_mask = CK_PG_WRITTEN | CK_PG_PRESENT |
-			    CK_PG_SWAPPED | CK_PG_PFNZERO;
-			if ((n = ioctl(pmfd, CK_PAGEMAP_SCAN_IOC, &arg)) < 0) {
-				/* Protected some, maybe, and cannot say
-				 * which: nothing of this process is kept. */
-				pp->broken = 1;
-				break;
-			}
-			for (k = 0; k < n && r == 0; k++) {
-				if (!(reg[k].categories & (CK_PG_PRESENT |
-				    CK_PG_SWAPPED)) || (reg[k].categories &
-				    CK_PG_PFNZERO))
-					continue;
-				r = ck_mm_dump_range(s, (uint32_t)pp->vpid,
-				    pp->pid, memfd, reg[k].start, reg[k].end,
-				    npages, e);
-			}
-			if (ck_stream_read_failed(s))
-				pp->broken = 1;
-			if (arg.walk_end <= at)
-				break;
-			at = arg.walk_end;
+		r = ck_pm_walk(pmfd, &q, pp->r[i].start, pp->r[i].end,
+		    pc_region, &w, &serr);
+		if (serr != 0) {
+			/* Protected some, maybe, and cannot say which:
+			 * nothing of this process is kept. */
+			pp->broken = 1;
+			r = 0;
 		}
+		if (ck_stream_read_failed(s))
+			pp->broken = 1;
 	}
 	close(memfd);
 	close(pmfd);

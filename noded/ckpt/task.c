@@ -63,40 +63,52 @@ read_link(pid_t pid, const char *what, char **out, struct ckpt_err *e)
 	return 0;
 }
 
+int
+ck_stat_read(pid_t pid, char *statep, uint64_t f[CK_STAT_FIELDS + 1])
+{
+	char path[64], *data, *s, *end;
+	int k;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (ck_read_file(path, &data, NULL) != 0)
+		return -1;
+	memset(f, 0, (CK_STAT_FIELDS + 1) * sizeof(f[0]));
+	/* The name (field 2) may hold anything: fields 3.. follow its
+	 * last ')'. */
+	s = strrchr(data, ')');
+	*statep = s != NULL && s[1] == ' ' ? s[2] : '?';
+	k = 3;
+	if (*statep != '?')
+		for (s += 3; k < CK_STAT_FIELDS; k++) {
+			f[k + 1] = strtoull(s, &end, 10);
+			if (end == s)
+				break;
+			s = end;
+		}
+	free(data);
+	return k;
+}
+
 /* pid's state letter from /proc/PID/stat ('?' if unreadable there);
  * -1 with errno if the file cannot be read. */
 static int
 read_state(pid_t pid, char *statep)
 {
-	char path[64], *data, *s;
+	uint64_t f[CK_STAT_FIELDS + 1];
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (ck_read_file(path, &data, NULL) != 0)
-		return -1;
-	s = strrchr(data, ')');
-	*statep = s != NULL && s[1] == ' ' ? s[2] : '?';
-	free(data);
-	return 0;
+	return ck_stat_read(pid, statep, f) < 0 ? -1 : 0;
 }
 
 /* 1 if pid is gone, a zombie, or on its way out (PF_EXITING) now. */
 static int
 ended_now(pid_t pid)
 {
-	char path[64], *data, *s;
-	unsigned flags = 0;
+	uint64_t f[CK_STAT_FIELDS + 1];
 	char st;
 
-	if (read_state(pid, &st) != 0 || st == 'Z' || st == 'X')
+	if (ck_stat_read(pid, &st, f) < 0 || st == 'Z' || st == 'X')
 		return 1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (ck_read_file(path, &data, NULL) != 0)
-		return 1;
-	/* Field 9, six after the state: flags. */
-	if ((s = strrchr(data, ')')) != NULL)
-		(void)sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %u", &flags);
-	free(data);
-	return (flags & 0x4) != 0;
+	return (f[9] & 0x4) != 0;	/* field 9: flags */
 }
 
 /*
@@ -148,13 +160,15 @@ ck_task_refuse(pid_t pid, char *statep, struct ckpt_err *e)
 int
 ck_task_zombie(pid_t pid, uint32_t *status)
 {
-	char path[64], *data, *s;
+	uint64_t f[CK_STAT_FIELDS + 1];
+	char path[64];
 	struct dirent *de;
 	DIR *d;
 	char st;
-	int k, other = 0;
+	int other = 0;
 
-	if (read_state(pid, &st) != 0 || st != 'Z')
+	/* Field 52, the last: exit_code, a wait status. */
+	if (ck_stat_read(pid, &st, f) < 52 || st != 'Z')
 		return 0;
 	/* A leader that exited while its threads run shows as Z too: its
 	 * task directory still lists them. */
@@ -168,20 +182,7 @@ ck_task_zombie(pid_t pid, uint32_t *status)
 	closedir(d);
 	if (other)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (ck_read_file(path, &data, NULL) != 0)
-		return 0;
-	/* Field 52, the last: exit_code, a wait status.  Fields 3.. follow
-	 * ") ". */
-	s = strrchr(data, ')');
-	for (k = 2; k < 52 && s != NULL; k++)
-		s = strchr(s + 1, ' ');
-	if (s == NULL) {
-		free(data);
-		return 0;
-	}
-	*status = (uint32_t)strtoul(s + 1, NULL, 10);
-	free(data);
+	*status = (uint32_t)f[52];
 	return 1;
 }
 
@@ -276,8 +277,10 @@ ck_task_ns_ids(struct ck_image *im, struct ckpt_err *e)
 static int
 read_ids(struct ck_proc *p, struct ckpt_err *e)
 {
-	char path[64], line[1024], *s, *data;
+	char path[64], line[1024], state;
+	uint64_t sf[CK_STAT_FIELDS + 1];
 	FILE *f;
+	int k;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", p->pid);
 	if ((f = fopen(path, "re")) == NULL)
@@ -317,15 +320,32 @@ read_ids(struct ck_proc *p, struct ckpt_err *e)
 		}
 	}
 	fclose(f);
-	snprintf(path, sizeof(path), "/proc/%d/stat", p->pid);
-	if (ck_read_file(path, &data, NULL) != 0)
+	/* Fields 5 and 6: process group, session. */
+	if ((k = ck_stat_read(p->pid, &state, sf)) < 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "/proc/%d/stat: %s", p->pid,
+		    strerror(errno));
+	if (k < 6)
+		return ck_fail(e, SS_ERR_BAD, "/proc/%d/stat: cannot parse",
+		    p->pid);
+	p->pgid = (pid_t)sf[5];
+	p->sid = (pid_t)sf[6];
+	return 0;
+}
+
+/* Its name (/proc/PID/comm, a zombie's too). */
+static int
+read_comm(struct ck_proc *p, struct ckpt_err *e)
+{
+	char path[64], *data;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", p->pid);
+	if (ck_read_file(path, &data, &len) != 0)
 		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
 		    strerror(errno));
-	if ((s = strrchr(data, ')')) == NULL || sscanf(s + 2, "%*c %*d %d %d",
-	    &p->pgid, &p->sid) != 2) {
-		free(data);
-		return ck_fail(e, SS_ERR_BAD, "%s: cannot parse", path);
-	}
+	if (len > 0 && data[len - 1] == '\n')
+		data[len - 1] = '\0';
+	snprintf(p->comm, sizeof(p->comm), "%s", data);
 	free(data);
 	return 0;
 }
@@ -334,20 +354,10 @@ read_ids(struct ck_proc *p, struct ckpt_err *e)
 int
 ck_task_collect_zombie(struct ck_proc *p, struct ckpt_err *e)
 {
-	char path[64], *data, *s;
 	int r, i;
 
-	if ((r = read_ids(p, e)) != 0)
+	if ((r = read_ids(p, e)) != 0 || (r = read_comm(p, e)) != 0)
 		return r;
-	snprintf(path, sizeof(path), "/proc/%d/stat", p->pid);
-	if (ck_read_file(path, &data, NULL) != 0)
-		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
-		    strerror(errno));
-	if ((s = strrchr(data, ')')) != NULL)
-		*s = '\0';
-	if ((s = strchr(data, '(')) != NULL)
-		snprintf(p->comm, sizeof(p->comm), "%s", s + 1);
-	free(data);
 	/* Its limits do not matter; ours, so that no check trips on them. */
 	for (i = 0; i < CK_NRLIMIT; i++)
 		(void)getrlimit(i, &p->rlim[i]);
@@ -360,7 +370,6 @@ int
 ck_task_collect(struct ck_proc *p, struct ckpt_err *e)
 {
 	char path[64], *data;
-	size_t len;
 	int r, i;
 
 	if ((r = read_ids(p, e)) != 0)
@@ -370,14 +379,8 @@ ck_task_collect(struct ck_proc *p, struct ckpt_err *e)
 		p->personality = strtoul(data, NULL, 16);
 		free(data);
 	}
-	snprintf(path, sizeof(path), "/proc/%d/comm", p->pid);
-	if (ck_read_file(path, &data, &len) != 0)
-		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
-		    strerror(errno));
-	if (len > 0 && data[len - 1] == '\n')
-		data[len - 1] = '\0';
-	snprintf(p->comm, sizeof(p->comm), "%s", data);
-	free(data);
+	if ((r = read_comm(p, e)) != 0)
+		return r;
 	if ((r = read_link(p->pid, "cwd", &p->cwd, e)) != 0 ||
 	    (r = read_link(p->pid, "exe", &p->exe, e)) != 0) {
 		/* Seized on its way out (a child of a loop, ending): its

@@ -118,6 +118,13 @@ static const char *const migrations[] = {
 	"  req BLOB NOT NULL,"
 	"  at INTEGER NOT NULL"
 	");",
+
+	/*
+	 * 4: a move's input.  The bytes the COMMIT of a move carries (what
+	 * the job had not read yet), kept by the source with its "killed",
+	 * so that a target that lost the COMMIT gets them when it asks.
+	 */
+	"ALTER TABLE migrations ADD COLUMN input BLOB;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(*migrations) ==
@@ -140,6 +147,7 @@ enum stmt {
 	S_NODE_DELETE, S_NODE_ALL,
 	S_FWD_ADD, S_FWD_LOOKUP,
 	S_MIG_BEGIN, S_MIG_PHASE, S_MIG_FINISH, S_MIG_GET, S_MIG_LAST,
+	S_MIG_SET_INPUT, S_MIG_INPUT,
 	S_ARR_PUT, S_ARR_GET, S_ARR_DELETE,
 	S_PURGE_PROCS, S_PURGE_FWD, S_PURGE_MIG, S_PURGE_ARR,
 	S__COUNT
@@ -199,6 +207,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_MIG_GET] = "SELECT " MIG_COLS " FROM migrations WHERE id = ?1",
 	[S_MIG_LAST] = "SELECT " MIG_COLS " FROM migrations WHERE gpid = ?1"
 	    " ORDER BY id DESC LIMIT 1",
+	[S_MIG_SET_INPUT] = "UPDATE migrations SET input = ?2 WHERE id = ?1",
+	[S_MIG_INPUT] = "SELECT input FROM migrations WHERE id = ?1",
 	[S_ARR_PUT] = "INSERT OR REPLACE INTO arrivals (gpid, req, at)"
 	    " VALUES (?1, ?2, ?3)",
 	[S_ARR_GET] = "SELECT req FROM arrivals WHERE gpid = ?1",
@@ -1194,20 +1204,33 @@ struct blob {
 	size_t	 len;
 };
 
+/* Column 0, a blob of up to max bytes, copied into b (left empty when it
+ * is NULL or empty). */
 static int
-fill_blob(sqlite3_stmt *st, void *out)
+read_blob(sqlite3_stmt *st, struct blob *b, size_t max)
 {
-	struct blob *b = out;
 	const void *p = sqlite3_column_blob(st, 0);
 	int n = sqlite3_column_bytes(st, 0);
 
 	if (p == NULL || n <= 0)
+		return 0;
+	if ((size_t)n > max)
 		return SS_ERR_CORRUPT;
 	if ((b->data = malloc((size_t)n)) == NULL)
 		return SS_ERR_ALLOC;
 	memcpy(b->data, p, (size_t)n);
 	b->len = (size_t)n;
 	return 0;
+}
+
+/* An arrival's request: never empty. */
+static int
+fill_blob(sqlite3_stmt *st, void *out)
+{
+	struct blob *b = out;
+	int r = read_blob(st, b, DIR_ARRIVAL_MAX);
+
+	return r == 0 && b->len == 0 ? SS_ERR_CORRUPT : r;
 }
 
 int
@@ -1223,6 +1246,46 @@ dir_arrival_get(struct dir *d, uint64_t gpid, void **reqp, size_t *lenp)
 	if ((r = get_row(d, S_ARR_GET, (int64_t)gpid, fill_blob, &b)) != 0)
 		return r;
 	*reqp = b.data;
+	*lenp = b.len;
+	return 0;
+}
+
+int
+dir_migration_set_input(struct dir *d, int64_t id, const void *in,
+    size_t len)
+{
+	sqlite3_stmt *st = d->st[S_MIG_SET_INPUT];
+	static const uint8_t none;
+	int rc;
+
+	if (len > DIR_MIG_INPUT_MAX || (in == NULL && len > 0))
+		return SS_ERR_BAD;
+	BIND(sqlite3_bind_int64(st, 1, id));
+	BIND(sqlite3_bind_blob(st, 2, len > 0 ? in : &none, (int)len,
+	    SQLITE_STATIC));
+	return step_change(d, st);
+ done:
+	return finish(d, st, rc);
+}
+
+/* A move's input: 0 to DIR_MIG_INPUT_MAX bytes, NULL read as empty. */
+static int
+fill_input(sqlite3_stmt *st, void *out)
+{
+	return read_blob(st, out, DIR_MIG_INPUT_MAX);
+}
+
+int
+dir_migration_input(struct dir *d, int64_t id, void **inp, size_t *lenp)
+{
+	struct blob b = { NULL, 0 };
+	int r;
+
+	*inp = NULL;
+	*lenp = 0;
+	if ((r = get_row(d, S_MIG_INPUT, id, fill_input, &b)) != 0)
+		return r;
+	*inp = b.data;
 	*lenp = b.len;
 	return 0;
 }

@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 /* The schema version this code creates and understands. */
-#define DIR_SCHEMA_VERSION	3
+#define DIR_SCHEMA_VERSION	4
 /* How long a statement waits for another connection's lock, ms. */
 #define DIR_BUSY_TIMEOUT_MS	5000
 /* Longest proc or node state word, NUL excluded. */
@@ -253,6 +253,16 @@ int	dir_migration_get(struct dir *d, int64_t id, struct dir_migration *m);
 int	dir_migration_last(struct dir *d, uint64_t gpid,
 	    struct dir_migration *m);
 void	dir_migration_clear(struct dir_migration *m);
+/*
+ * The input of migration id (the bytes its COMMIT carries), 0 to
+ * DIR_MIG_INPUT_MAX bytes: set once the move is decided, read back when
+ * the target asks.  *inp is malloc'd, the caller's (NULL when empty).
+ */
+#define DIR_MIG_INPUT_MAX	(64u * 1024 * 1024)
+int	dir_migration_set_input(struct dir *d, int64_t id, const void *in,
+	    size_t len);
+int	dir_migration_input(struct dir *d, int64_t id, void **inp,
+	    size_t *lenp);
 
 /*
  * Arrivals (migration, target side): a job being restored here, from its

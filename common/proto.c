@@ -854,6 +854,7 @@ proto_msg_name(uint8_t type)
 	case MSG_MOVE_READY:	return "MOVE_READY";
 	case MSG_MOVE_KILL:	return "MOVE_KILL";
 	case MSG_MOVE_DONE:	return "MOVE_DONE";
+	case MSG_MOVE_INPUT:	return "MOVE_INPUT";
 	case MSG_PEER_CALL:	return "PEER_CALL";
 	case MSG_PEER_REPLY:	return "PEER_REPLY";
 	case MSG_SHEP_SPEC:	return "SHEP_SPEC";

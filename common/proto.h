@@ -81,12 +81,15 @@ enum proto_msg {
 				   (MOVED_*), u32 node, u32 pid, u64 starttime */
 	MSG_MIGRATE_QUERY = 71,	/* peer, target -> source: u64 gpid, u64 mig
 				   id; answered MSG_MIGRATE_STATE */
-	MSG_MIGRATE_STATE = 72,	/* u8 killed (1: commit, 0: discard) */
+	MSG_MIGRATE_STATE = 72,	/* u8 killed (1: commit, 0: discard), string
+				   stdin bytes (the lost COMMIT's) */
 	MSG_MOVE_SPEC = 80,	/* noded -> mover: move_spec */
 	MSG_MOVE_READY = 81,	/* mover -> noded: u64 image bytes */
 	MSG_MOVE_KILL = 82,	/* noded -> mover: string stdin bytes */
 	MSG_MOVE_DONE = 83,	/* mover -> noded: migrate_result, u32 pid,
 				   u64 starttime */
+	MSG_MOVE_INPUT = 84,	/* mover -> noded: string stdin bytes (what
+				   COMMIT carries), answered MSG_OK */
 
 	/* Peer envelope, on the control channel between nodes. */
 	MSG_PEER_CALL = 96,	/* u32 reqid, u32 uid, u32 gid, string user,

@@ -12,8 +12,9 @@
  *      "restore G" channel; T restores it, stopped, says MSG_OK there
  *   mover -> S: MSG_MOVE_READY; S records "killed", marks G moved (its
  *      death is not its end) and answers MSG_MOVE_KILL with G's held input
- *   mover: SIGKILLs the original, MSG_COMMIT to T; T lets G run, records
- *      it, tells H (MSG_MOVED DONE)
+ *   mover: SIGKILLs the original, MSG_MOVE_INPUT to S (the input COMMIT
+ *      carries, which S's record keeps), MSG_COMMIT to T; T lets G run,
+ *      records it, tells H (MSG_MOVED DONE)
  *   mover -> S: MSG_MOVE_DONE; S writes its forwards row, tells H too, and
  *      answers smigrate with MSG_MIGRATED
  *   S drains G's last output to H and closes the attach channel without an
@@ -22,7 +23,9 @@
  * Exactly one copy runs: T never runs G without COMMIT, or without S's
  * record saying "killed" (MSG_MIGRATE_QUERY, when T lost the mover after
  * saying ready); S answers a query for a move still in flight by calling
- * it off ("aborted"), so a later READY is refused.
+ * it off ("aborted"), so a later READY is refused.  A query about a move
+ * recorded "killed" is answered only once its mover is gone, with the
+ * input COMMIT carried: a target that lost the COMMIT loses no input.
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -443,6 +446,34 @@ mig_ready(struct rjob *rj, struct buf *p)
 	buf_free(m);
 }
 
+/* MSG_MOVE_INPUT: after "killed", the input COMMIT carries, kept for a
+ * target that loses the COMMIT and asks us. */
+static void
+mig_input(struct rjob *rj, struct buf *p)
+{
+	const uint8_t *in;
+	struct buf *m;
+	size_t len;
+	int r;
+
+	if (!rj->moved || buf_get_string_direct(p, &in, &len) != 0 ||
+	    buf_len(p) != 0)
+		m = proto_error(SS_ERR_PROTO, "malformed or untimely input");
+	else if ((r = dir_migration_set_input(g.dir, rj->mig_id, in, len)) !=
+	    0)
+		m = proto_error(r, "cannot record the input: %s",
+		    dir_errmsg(g.dir));
+	else if ((m = proto_msg_new(MSG_OK)) != NULL &&
+	    proto_msg_finish(m) != 0) {
+		buf_free(m);
+		m = NULL;
+	}
+	if (m == NULL || proto_write_all(rj->mover_fd, m) != 0)
+		log_warn("job %llu: the mover does not listen",
+		    (unsigned long long)rj->gpid);
+	buf_free(m);
+}
+
 /* Frames from the mover of rj. */
 void
 mover_io(struct rjob *rj)
@@ -468,6 +499,9 @@ mover_io(struct rjob *rj)
 			break;
 		case MSG_MOVE_DONE:
 			mig_done(rj, p);
+			break;
+		case MSG_MOVE_INPUT:
+			mig_input(rj, p);
 			break;
 		case MSG_ERROR:
 			if (proto_get_error(p, &code, &msg) == 0) {
@@ -777,6 +811,9 @@ rpc_migrate_query(const struct req *r, struct buf *p)
 	struct buf *m;
 	uint64_t gpid, mig;
 	uint8_t killed = 0;
+	void *in = NULL;
+	size_t len = 0;
+	int rc;
 
 	if (buf_get_u64(p, &gpid) != 0 || buf_get_u64(p, &mig) != 0 ||
 	    buf_len(p) != 0) {
@@ -804,6 +841,14 @@ rpc_migrate_query(const struct req *r, struct buf *p)
 		}
 	}
 	dir_migration_clear(&dm);
+	/* Its mover may still send the input and the COMMIT: the record is
+	 * final only once the mover is gone. */
+	if (killed && (rj = rjob_by_gpid(gpid)) != NULL && rj->moving &&
+	    rj->mig_id == (int64_t)mig && rj->mover_fd != -1) {
+		req_error(r, SS_ERR_BUSY, "the move of job %llu is still going "
+		    "on", (unsigned long long)gpid);
+		return;
+	}
 	/* A killed original still here (noded restarted mid-move) goes. */
 	if (killed && (rj = rjob_by_gpid(gpid)) != NULL && !rj->exited &&
 	    rj->restoring == RESTORING_NO) {
@@ -811,11 +856,19 @@ rpc_migrate_query(const struct req *r, struct buf *p)
 		rj->moved_to = r->from_node;
 		rjob_kill_tree(rj);
 	}
+	if (killed && (rc = dir_migration_input(g.dir, (int64_t)mig, &in,
+	    &len)) != 0) {
+		req_error(r, rc, "the input of the move: %s",
+		    dir_errmsg(g.dir));
+		return;
+	}
 	if ((m = proto_msg_new(MSG_MIGRATE_STATE)) != NULL &&
-	    (buf_put_u8(m, killed) != 0 || proto_msg_finish(m) != 0)) {
+	    (buf_put_u8(m, killed) != 0 || buf_put_string(m, in, len) != 0 ||
+	    proto_msg_finish(m) != 0)) {
 		buf_free(m);
 		m = NULL;
 	}
+	free(in);
 	req_reply(r, m);
 }
 
@@ -850,6 +903,8 @@ ask_reply(void *arg, uint8_t type, struct buf *p)
 {
 	struct ask *a = arg;
 	struct rjob *rj;
+	const uint8_t *in;
+	size_t len;
 	uint8_t killed;
 
 	rj = restoring_job(a->gpid, a->src, a->mig);
@@ -857,9 +912,10 @@ ask_reply(void *arg, uint8_t type, struct buf *p)
 		rj->asking = 0;
 	if (rj != NULL && rj->restoring == RESTORING_ORPHAN &&
 	    type == MSG_MIGRATE_STATE && p != NULL &&
-	    buf_get_u8(p, &killed) == 0) {
+	    buf_get_u8(p, &killed) == 0 &&
+	    buf_get_string_direct(p, &in, &len) == 0 && buf_len(p) == 0) {
 		if (killed)
-			commit_here(rj, NULL, 0);
+			commit_here(rj, in, len);
 		else {
 			log_info("job %llu: %s kept the original: copy "
 			    "discarded", (unsigned long long)a->gpid,

@@ -26,6 +26,9 @@
  *		records "killed" in its migrations row and answers
  *		MSG_MOVE_KILL with the input it held; the engine SIGKILLs
  *		the original
+ *   input	the input bytes (the pipe's, noded's, the terminal's) to
+ *		noded, MSG_MOVE_INPUT: its record keeps them for a target
+ *		that loses the COMMIT
  *   COMMIT	peer call with the input bytes; the target lets the job run
  *		and answers MSG_RESTORED; MSG_MOVE_DONE to noded, exit 0
  *
@@ -588,6 +591,34 @@ abort_target(struct mover *m)
 		buf_free(p);
 }
 
+/*
+ * The input COMMIT carries, kept by noded with its "killed" record first,
+ * so that a target that loses the COMMIT (its noded dies before it) still
+ * gets it when it asks that record.  Without input nothing is sent: the
+ * record says none.  noded answers its queries only once we are gone.
+ */
+static void
+record_input(struct mover *m)
+{
+	struct buf *f, *p = NULL;
+	uint8_t type;
+
+	if (buf_len(m->stdin_taken) == 0)
+		return;
+	if ((f = proto_msg_new(MSG_MOVE_INPUT)) == NULL ||
+	    buf_put_string(f, buf_ptr(m->stdin_taken),
+	    buf_len(m->stdin_taken)) != 0) {
+		buf_free(f);
+		f = NULL;
+	}
+	if (to_noded(f) != 0 || from_noded(m, &type, &p) != 0 ||
+	    type != MSG_OK)
+		log_warn("job %llu: noded did not keep its %zu bytes of input "
+		    "(only the COMMIT carries them)", (unsigned long long)
+		    m->spec.req.gpid, buf_len(m->stdin_taken));
+	buf_free(p);
+}
+
 static int
 commit(struct mover *m, uint32_t *pidp, uint64_t *stp)
 {
@@ -749,6 +780,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* 4. The original is dead: the target's copy runs. */
+	record_input(m);
 	if ((r = commit(m, &npid, &nst)) != 0) {
 		log_warn("job %llu: %s did not confirm the commit (%s); it "
 		    "will ask this node's record", (unsigned long long)

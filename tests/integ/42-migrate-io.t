@@ -75,6 +75,63 @@ run on n1 sshell -c 'migrate 999001 n2'
 is "$RC" 1 "migrate of no such job exits 1"
 like "$ERR" 'smigrate: 999001: ' "... saying why"
 
+# --- input the job had not read, when the target dies before COMMIT -----------
+# The job (home n3, running on n1) reads one line, then leaves its stdin
+# alone until a file appears, saying how many bytes wait in its pipe
+# (FIONREAD).  Two more lines wait there when it is frozen; the mover takes
+# them out for the COMMIT, but n2's noded is killed once it said ready, so
+# the COMMIT never arrives.  n1 recorded them with its "killed": n2,
+# restarted, asks that record and gets them with its answer.
+cat >"$T_TMP/late.pl" <<'EOS'
+$| = 1;
+my $l = <STDIN>;
+print "got $l";
+my $last = -1;
+until (-e $ARGV[0]) {
+	my $n = pack("i", 0);
+	ioctl(STDIN, 0x541B, $n) or die "FIONREAD: $!\n";
+	my $c = unpack("i", $n);
+	print "pending $c\n" if $c != $last;
+	$last = $c;
+	select(undef, undef, undef, 0.05);
+}
+print "then $_" while <STDIN>;
+print "eof\n";
+EOS
+GO2=$T_TMP/go2
+mkfifo "$T_TMP/in2"
+on n3 sshell -c "@n1 perl $T_TMP/late.pl $GO2" <"$T_TMP/in2" >"$T_TMP/late.out" 2>&1 7>&- &
+SH=$!
+exec 7>"$T_TMP/in2"
+echo "line 1" >&7
+check "the job reads its first line" wait_for 20 grep -qx "got line 1" "$T_TMP/late.out"
+printf 'line 2\nline 3\n' >&7
+check "two more lines wait in its pipe" wait_for 20 grep -qx "pending 14" "$T_TMP/late.out"
+GL=$(on n1 sps --no-headers -o gpid,cmd | awk '/late.pl/ { print $1; exit }')
+like "$GL" '^[0-9]+$' "its GPID: $GL"
+rm -f "$MV/held"
+touch "$MV/hold"
+on n1 smigrate "$GL" n2 >"$T_TMP/sm.out" 2>&1 </dev/null 7>&- &
+SM=$!
+check "the target said ready" wait_for 30 test -e "$MV/held"
+run lc kill n2
+rm -f "$MV/hold"
+wait "$SM"
+isnt "$?" 0 "smigrate: the move is not confirmed ($(cat "$T_TMP/sm.out"))"
+rm -f "$MV/held"
+run lc start n2
+node_up() { on n1 snodes 2>/dev/null | grep -q "^[0-9]* *n2 .* up "; }
+check "n2 is back" wait_for 30 node_up
+late_runs() { [[ $(sps_field n1 "$GL" node) == n2 && $(sps_field n1 "$GL" state) == [RSD] ]]; }
+check "the copy runs on n2, let go by n1's record" wait_for 30 late_runs
+touch "$GO2"
+exec 7>&-
+wait "$SH"
+is "$?" 0 "EOF ends the job, and sshell exits 0"
+printf 'got line 1\nthen line 2\nthen line 3\neof\n' >"$T_TMP/late.want"
+grep -v '^pending ' "$T_TMP/late.out" >"$T_TMP/late.got"
+check "the lines it had not read reached it on n2, once, in order" cmp "$T_TMP/late.got" "$T_TMP/late.want"
+
 # --- a terminal: size and mode --------------------------------------------------------
 if ! command -v tmux >/dev/null; then
 	skip 5 "tmux is not installed"

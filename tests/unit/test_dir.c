@@ -743,6 +743,39 @@ test_forwards_migrations(void **state)
 	    SS_ERR_BAD);
 }
 
+/* A move's input: none until set, then the bytes (a 0 among them), once
+ * more empty; an unknown move or an oversized input is refused. */
+static void
+test_migration_input(void **state)
+{
+	struct fixture *fx = *state;
+	static const uint8_t in[] = { 'a', 0, '\n', 0xff };
+	void *p;
+	size_t len;
+	int64_t id;
+
+	assert_int_equal(dir_migration_begin(fx->d, 5002, 1, 2, 100, &id), 0);
+	assert_int_equal(dir_migration_input(fx->d, id, &p, &len), 0);
+	assert_null(p);
+	assert_int_equal(len, 0);
+	assert_int_equal(dir_migration_set_input(fx->d, id, in, sizeof(in)),
+	    0);
+	assert_int_equal(dir_migration_input(fx->d, id, &p, &len), 0);
+	assert_int_equal(len, sizeof(in));
+	assert_memory_equal(p, in, sizeof(in));
+	free(p);
+	assert_int_equal(dir_migration_set_input(fx->d, id, NULL, 0), 0);
+	assert_int_equal(dir_migration_input(fx->d, id, &p, &len), 0);
+	assert_null(p);
+	assert_int_equal(len, 0);
+	assert_int_equal(dir_migration_input(fx->d, id + 1, &p, &len),
+	    SS_ERR_NOT_FOUND);
+	assert_int_equal(dir_migration_set_input(fx->d, id + 1, in, 1),
+	    SS_ERR_NOT_FOUND);
+	assert_int_equal(dir_migration_set_input(fx->d, id, in,
+	    DIR_MIG_INPUT_MAX + 1), SS_ERR_BAD);
+}
+
 /* Arrivals: put replaces, get copies, delete says whether there was one. */
 static void
 test_arrivals(void **state)
@@ -805,6 +838,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forwards_migrations,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_input, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_arrivals, setup,
 		    teardown),
 	};

@@ -461,6 +461,9 @@ ck_store_new(void)
 		free(st);
 		return NULL;
 	}
+	/* Huge pages where the kernel has them to give: a GiB of pages
+	 * put here then costs 512 faults, not 262144 (mremap keeps it). */
+	(void)madvise(st->mem, st->room * CK_PAGE, MADV_HUGEPAGE);
 	return st;
 }
 

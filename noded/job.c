@@ -1102,17 +1102,10 @@ img_room(const struct rjob *rj)
 }
 
 /*
- * Image bytes from the mover's channel: straight into the restore
- * shepherd's pipe while nothing waits before them, the rest into img_q
- * (up to IMG_Q_SOFT); returns what was taken (libssh keeps the rest).
- * A full pipe says so in g.img_stalled, and rjob_img_io() goes on when
- * it has room.  A shepherd that stopped reading gets nothing more (its
- * error comes on its socket).
- */
-/*
- * One write of image bytes into the restore pipe: what it took, 0 if the
- * pipe is full, -1 if the shepherd stopped reading (its error comes on
- * its socket): the pipe is closed and what waited is dropped.
+ * One write of image bytes to the restore shepherd (its spec's socket):
+ * what it took, 0 if the socket is full, -1 if the shepherd stopped
+ * reading (its error comes on its control socket): the socket is closed
+ * and what waited is dropped.
  */
 static ssize_t
 img_write(struct rjob *rj, const uint8_t *p, size_t len)
@@ -1130,6 +1123,13 @@ img_write(struct rjob *rj, const uint8_t *p, size_t len)
 	return -1;
 }
 
+/*
+ * Image bytes from the mover's channel: straight to the restore shepherd
+ * while nothing waits before them, the rest into img_q (up to
+ * IMG_Q_SOFT); returns what was taken (libssh keeps the rest).  A full
+ * socket says so in g.img_stalled, and rjob_img_io() goes on when it has
+ * room.  A shepherd that stopped reading gets nothing more.
+ */
 static uint32_t
 img_take(struct rjob *rj, const uint8_t *data, uint32_t len)
 {
@@ -1416,9 +1416,9 @@ job_adopt_all(void)
 }
 
 /*
- * Migration, target side: the image from the mover's channel into the
- * restore shepherd's pipe, with back-pressure both ways (a full pipe
- * leaves bytes in img_q; a full img_q leaves them in libssh, which then
+ * Migration, target side: the image from the mover's channel to the
+ * restore shepherd, with back-pressure both ways (a full socket leaves
+ * bytes in img_q; a full img_q leaves them in libssh, which then
  * grows no window).
  */
 void

@@ -1189,7 +1189,7 @@ peer_session_io(void)
  * rounds.  Here they cost a poll of one socket each, not a round of the
  * whole loop over all our descriptors.  At most MOVER_ROUNDS reads per
  * session per round of the loop, fewer when it has nothing more to read
- * or its image's pipe is full (the rest waits in libssh and the sender's
+ * or its image's socket is full (the rest waits in libssh and the sender's
  * window), so that the loop's other work still gets its turn.
  */
 #define MOVER_ROUNDS	256

@@ -657,6 +657,7 @@ migrate_result_put(struct buf *b, const struct migrate_result *m)
 	TRY(buf_put_u64(b, m->total_us));
 	TRY(buf_put_u64(b, m->downtime_us));
 	TRY(buf_put_u32(b, m->pending));
+	TRY(buf_put_u64(b, m->slowed_us));
 fail:
 	return r;
 }
@@ -674,6 +675,7 @@ migrate_result_get(struct buf *b, struct migrate_result *m)
 	TRY(buf_get_u64(b, &m->total_us));
 	TRY(buf_get_u64(b, &m->downtime_us));
 	TRY(buf_get_u32(b, &m->pending));
+	TRY(buf_get_u64(b, &m->slowed_us));
 	if (m->pending > 1) {
 		r = SS_ERR_BAD;
 		goto fail;

@@ -123,6 +123,9 @@ struct migrate_result {
 					   but the target did not confirm the
 					   COMMIT: its copy runs once it has
 					   asked the source's record */
+	uint64_t	 slowed_us;	/* how long the job was slowed down
+					   for its pre-copy to converge (0:
+					   not at all) */
 };
 
 /* What the target needs to host a moving job; owned strings. */

@@ -341,12 +341,45 @@ deliver_held(struct rjob *rj, unsigned node)
 	}
 }
 
+/*
+ * The job's cgroup thawed: a mover that died while it slowed the job
+ * down (auto-converge) may have left it frozen.  Nothing if it has no
+ * cgroup or was not frozen.
+ */
+static void
+job_thaw(const struct rjob *rj)
+{
+	static const char *const how[][2] = {
+		{ "cgroup.freeze", "0" },		/* v2 */
+		{ "freezer.state", "THAWED" },		/* v1 freezer */
+	};
+	char path[4400];
+	size_t i, n;
+	int fd;
+
+	if (g.cgroot[0] == '\0')
+		return;
+	for (i = 0; i < sizeof(how) / sizeof(how[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%llu/%s", g.cgroot,
+		    (unsigned long long)rj->gpid, how[i][0]);
+		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+			continue;
+		n = strlen(how[i][1]);
+		if (write(fd, how[i][1], n) != (ssize_t)n)
+			log_warn("job %llu: %s: %s", (unsigned long long)
+			    rj->gpid, path, strerror(errno));
+		close(fd);
+		return;
+	}
+}
+
 /* The move ended without moving (the mover said why, or died). */
 static void
 mig_failed(struct rjob *rj, int code, const char *why)
 {
 	log_info("job %llu: not moved: %s", (unsigned long long)rj->gpid,
 	    why);
+	job_thaw(rj);
 	dir_migration_finish(g.dir, rj->mig_id, "failed", 0, why, now_s());
 	/* A refused move is no broken request: the asker stays connected
 	 * (req_error closes on the malformed-message codes). */
@@ -388,10 +421,11 @@ mig_done(struct rjob *rj, struct buf *p)
 		    "copy runs once it has asked us", (unsigned long long)
 		    rj->gpid, node_name(rj->moved_to));
 	else
-		log_info("job %llu moved to %s: %llu bytes, downtime %.1f ms",
+		log_info("job %llu moved to %s: %llu bytes, downtime %.1f ms%s",
 		    (unsigned long long)rj->gpid, node_name(rj->moved_to),
 		    (unsigned long long)res.image_bytes,
-		    res.downtime_us / 1000.0);
+		    res.downtime_us / 1000.0, res.slowed_us > 0 ? ", slowed "
+		    "down while its memory went (it wrote as fast)" : "");
 	tell_home(rj->home, rj->gpid, MOVED_DONE, rj->moved_to, npid, nst);
 	if (rj->mig_reply) {
 		if ((m = proto_msg_new(MSG_MIGRATED)) != NULL &&

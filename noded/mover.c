@@ -46,7 +46,9 @@
  * after N image bytes (+N: N bytes after the freeze, past the pre-copy),
  * and while DIR/hold exists the mover, once the
  * target said ready, creates DIR/held and waits for hold to go before it
- * tells noded.  Without the variable, nothing of this exists.
+ * tells noded; the same with DIR/slowhold and DIR/slowed once it has
+ * begun to slow a job down.  Each "held" file holds the mover's pid.
+ * Without the variable, nothing of this exists.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -78,6 +80,10 @@
 #define BUSY_TRIES	25		/* of 20 ms: a passing zombie */
 #define PC_ROUNDS	5		/* pre-copy rounds at most */
 #define PC_ENOUGH	(2u << 20)	/* a round this small ends them */
+#define PC_SLOW_ROUNDS	5		/* more of them, once it is slowed */
+#define PC_LEVELS	2		/* of slowing down: */
+static const unsigned pc_run_ms[PC_LEVELS] = { 10, 5 };	/* runs, */
+static const unsigned pc_stop_ms[PC_LEVELS] = { 40, 95 };	/* stopped */
 
 struct mover {
 	struct move_spec spec;
@@ -96,6 +102,7 @@ struct mover {
 	int		 decided;	/* 1 kill, 0 run on, 2 left stopped */
 	int		 noded_gone;
 	uint64_t	 t_freeze, t_start;
+	uint64_t	 t_slowed, slowed_us;	/* auto-converge: since, for */
 	char		 why[600];	/* the failure, for noded */
 };
 
@@ -412,23 +419,29 @@ test_point(const char *name)
 	return path;
 }
 
-/* Test point: while DIR/hold exists, say DIR/held and wait. */
+/*
+ * Test point: while DIR/hold exists, say DIR/held (holding our pid) and
+ * wait.
+ */
 static void
-hold_point(void)
+hold_point(const char *hold, const char *held)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	char hold[4096];
-	const char *p;
-	int fd;
+	char path[4096], pid[32];
+	int fd, n;
 
-	if ((p = test_point("hold")) == NULL)
+	if (test_point(hold) == NULL)
 		return;
-	snprintf(hold, sizeof(hold), "%s", p);
-	snprintf(hold + strlen(hold) - 4, 5, "held");
-	if ((fd = open(hold, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
+	snprintf(path, sizeof(path), "%s/%s", getenv("SSHELL_TEST_MOVER_DIR"),
+	    held);
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) >= 0) {
+		if (write(fd, pid, (size_t)n) != n)
+			log_warn("%s: %s", path, strerror(errno));
 		close(fd);
-	snprintf(hold + strlen(hold) - 4, 5, "hold");
-	while (access(hold, F_OK) == 0)
+	}
+	while (test_point(hold) != NULL)
 		nanosleep(&ts, NULL);
 }
 
@@ -473,7 +486,7 @@ decide(void *arg)
 	payload = NULL;
 	m->ready = 1;
 	stdin_take(m);
-	hold_point();
+	hold_point("hold", "held");
 	/* noded records "killed" before it says so. */
 	if ((f = proto_msg_new(MSG_MOVE_READY)) == NULL ||
 	    buf_put_u64(f, m->sent) != 0 || to_noded(f) != 0 ||
@@ -497,6 +510,48 @@ decide(void *arg)
 	m->decided = 1;
 	tty_take(m);
 	return 1;
+}
+
+/*
+ * Auto-converge: the job's cgroup frozen most of the time, so that it
+ * writes less while the pre-copy chases it; *levelp one step further
+ * (20% of the time running, then 5%).  Nonzero if it cannot be done.
+ */
+static int
+throttle_more(struct mover *m, const char *freezer,
+    struct ckpt_throttle **thrp, int *levelp)
+{
+	struct ckpt_err ce;
+	int lv = *levelp;
+
+	ckpt_throttle_stop(*thrp);
+	*thrp = NULL;
+	if (ckpt_throttle_start(freezer, pc_run_ms[lv], pc_stop_ms[lv], thrp,
+	    &ce) != 0) {
+		log_warn("job %llu: cannot slow it down: %s",
+		    (unsigned long long)m->spec.req.gpid, ce.msg);
+		return -1;
+	}
+	if (lv == 0)
+		m->t_slowed = now_us();
+	*levelp = lv + 1;
+	log_info("job %llu: it writes as fast as its memory goes: it runs "
+	    "%u ms in %u while the pre-copy goes on",
+	    (unsigned long long)m->spec.req.gpid, pc_run_ms[lv],
+	    pc_run_ms[lv] + pc_stop_ms[lv]);
+	hold_point("slowhold", "slowed");
+	return 0;
+}
+
+/* The throttle ends (the job thawed); how long it ran goes in m. */
+static void
+throttle_end(struct mover *m, struct ckpt_throttle **thrp)
+{
+	if (*thrp == NULL)
+		return;
+	ckpt_throttle_stop(*thrp);
+	*thrp = NULL;
+	m->slowed_us = now_us() - m->t_slowed;
 }
 
 static int
@@ -682,6 +737,8 @@ main(int argc, char **argv)
 	uint32_t npid = 0;
 	uint64_t nst = 0, t_run, bytes, prev = 0;
 	uint32_t pending = 0;
+	struct ckpt_throttle *thr = NULL;
+	int level = 0;
 	const char *cut;
 	struct timespec busy_wait = { 0, 20 * 1000 * 1000 };
 	int r, tries;
@@ -737,21 +794,31 @@ main(int argc, char **argv)
 	 * be tracked just goes whole in the dump. */
 	if (ckpt_precopy_begin(o.pid, &o.precopy, &ce) != 0)
 		o.precopy = NULL;
-	for (tries = 0; o.precopy != NULL && tries < PC_ROUNDS; tries++) {
+	for (tries = 0; o.precopy != NULL && tries < PC_ROUNDS +
+	    (level > 0 ? PC_SLOW_ROUNDS : 0); tries++) {
 		if ((r = ckpt_precopy_round(o.precopy, &o, &bytes, NULL,
 		    &ce)) != 0) {
 			/* The channel failed: nothing was frozen. */
 			fail(m, "%s", ce.msg);
+			throttle_end(m, &thr);
 			ckpt_precopy_free(o.precopy);
 			goto fail;
 		}
 		log_debug("job %llu: pre-copy round %d: %llu bytes",
 		    (unsigned long long)m->spec.req.gpid, tries + 1,
 		    (unsigned long long)bytes);
-		if (bytes < PC_ENOUGH || (tries > 0 && bytes * 2 > prev))
+		if (bytes < PC_ENOUGH)
+			break;
+		/* Not halving: the job writes about as fast as we send.
+		 * Slow it down (auto-converge), more if that was not
+		 * enough; then the freeze takes what is left. */
+		if (tries > 0 && bytes * 2 > prev &&
+		    (level == PC_LEVELS || o.freezer == NULL ||
+		    throttle_more(m, o.freezer, &thr, &level) != 0))
 			break;
 		prev = bytes;
 	}
+	throttle_end(m, &thr);
 	if (m->cut_frozen)
 		m->cut_at += m->sent;
 	/* A child caught between its exit and its parent's wait makes the
@@ -797,6 +864,7 @@ main(int argc, char **argv)
 	res.image_bytes = m->sent;
 	res.total_us = t_run - m->t_start;
 	res.downtime_us = t_run - m->t_freeze;
+	res.slowed_us = m->slowed_us;
 	res.pending = pending;
 	if ((f = proto_msg_new(MSG_MOVE_DONE)) == NULL ||
 	    migrate_result_put(f, &res) != 0 || buf_put_u32(f, npid) != 0 ||

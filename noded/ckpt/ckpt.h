@@ -96,6 +96,20 @@ int	ckpt_precopy_round(struct ckpt_precopy *pc,
 void	ckpt_precopy_free(struct ckpt_precopy *pc);
 
 /*
+ * Migration's auto-converge: a tree that writes its memory about as fast
+ * as the pre-copy sends it is slowed down for the last rounds.  While a
+ * throttle runs, the cgroup freezer (v2, or the v1 freezer hierarchy)
+ * holds the tree frozen for stop_ms, then lets it run for run_ms, and so
+ * on; the tree sees nothing but time passing.  ckpt_throttle_stop() ends
+ * it with the cgroup thawed.  A caller that dies meanwhile leaves the
+ * cgroup as it was at that moment: its own caller must thaw it.
+ */
+struct ckpt_throttle;
+int	ckpt_throttle_start(const char *freezer, unsigned run_ms,
+	    unsigned stop_ms, struct ckpt_throttle **tp, struct ckpt_err *e);
+void	ckpt_throttle_stop(struct ckpt_throttle *t);
+
+/*
  * Dumps the tree rooted at o->pid to o->out_fd.  Anything the engine cannot
  * carry is refused before anything is written, and the tree runs on
  * untouched.  st may be NULL.  The caller keeps o->out_fd open and closes it.

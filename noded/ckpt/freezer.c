@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,25 +272,35 @@ out:
 	return r;
 }
 
+/* The kind of freezer dir has (*kindp), or a refusal. */
+static int
+freezer_kind(const char *dir, int *kindp, struct ckpt_err *e)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/cgroup.freeze", dir);
+	if (access(path, W_OK) == 0) {
+		*kindp = FZ_V2;
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/freezer.state", dir);
+	if (access(path, W_OK) != 0)
+		return ck_fail(e, SS_ERR_BAD, "%s: not a cgroup with a freezer",
+		    dir);
+	*kindp = FZ_V1;
+	return 0;
+}
+
 int
 ck_frozen_seize(const char *dir, struct ck_frozen *fz, struct ckpt_err *e)
 {
-	char path[4200];
 	pid_t *tids = NULL;
 	uint32_t n = 0, i;
 	int kind, r, r2;
 
 	memset(fz, 0, sizeof(*fz));
-	snprintf(path, sizeof(path), "%s/cgroup.freeze", dir);
-	if (access(path, W_OK) == 0)
-		kind = FZ_V2;
-	else {
-		snprintf(path, sizeof(path), "%s/freezer.state", dir);
-		if (access(path, W_OK) != 0)
-			return ck_fail(e, SS_ERR_BAD, "%s: not a cgroup with a "
-			    "freezer", dir);
-		kind = FZ_V1;
-	}
+	if ((r = freezer_kind(dir, &kind, e)) != 0)
+		return r;
 	if ((r = freeze(dir, kind, e)) != 0)
 		return r;
 	if ((r = list_tids(dir, kind, &tids, &n, e)) == 0 &&
@@ -346,4 +357,105 @@ ck_frozen_release(struct ck_frozen *fz)
 	free(fz->tids);
 	free(fz->used);
 	memset(fz, 0, sizeof(*fz));
+}
+
+/*
+ * The throttle (migration's auto-converge, ckpt.h): a thread that freezes
+ * the cgroup for stop_ms, thaws it for run_ms, and so on, until stopped;
+ * it leaves the cgroup thawed.  A write that fails (the cgroup went with
+ * its last task) is no error: the next may work, and the end thaws.
+ */
+struct ckpt_throttle {
+	char		 dir[4096];
+	int		 kind;
+	unsigned	 run_ms, stop_ms;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;		/* CLOCK_MONOTONIC */
+	int		 stop;
+	pthread_t	 thread;
+};
+
+static void *
+throttle_main(void *arg)
+{
+	struct ckpt_throttle *t = arg;
+	struct timespec until;
+	uint64_t ns;
+	int frozen = 0;
+
+	pthread_mutex_lock(&t->mu);
+	while (!t->stop) {
+		frozen = !frozen;
+		(void)set_frozen(t->dir, t->kind, frozen, NULL);
+		ns = ck_now_ns() + (uint64_t)(frozen ? t->stop_ms : t->run_ms) *
+		    1000000;
+		until.tv_sec = (time_t)(ns / 1000000000);
+		until.tv_nsec = (long)(ns % 1000000000);
+		while (!t->stop && pthread_cond_timedwait(&t->cv, &t->mu,
+		    &until) == 0)
+			;
+	}
+	pthread_mutex_unlock(&t->mu);
+	(void)set_frozen(t->dir, t->kind, 0, NULL);
+	return NULL;
+}
+
+int
+ckpt_throttle_start(const char *freezer, unsigned run_ms, unsigned stop_ms,
+    struct ckpt_throttle **tp, struct ckpt_err *e)
+{
+	struct ckpt_throttle *t;
+	pthread_condattr_t ca;
+	int kind, r;
+
+	*tp = NULL;
+	if (run_ms == 0 || stop_ms == 0 || run_ms > 10000 || stop_ms > 10000)
+		return ck_fail(e, SS_ERR_BAD, "throttle: %u ms run, %u ms "
+		    "stopped: out of range", run_ms, stop_ms);
+	if (strlen(freezer) >= sizeof(t->dir))
+		return ck_fail(e, SS_ERR_TOO_LONG, "%s: path too long",
+		    freezer);
+	if ((r = freezer_kind(freezer, &kind, e)) != 0)
+		return r;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	snprintf(t->dir, sizeof(t->dir), "%s", freezer);
+	t->kind = kind;
+	t->run_ms = run_ms;
+	t->stop_ms = stop_ms;
+	if (pthread_condattr_init(&ca) != 0) {
+		free(t);
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	}
+	r = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (r == 0 && (r = pthread_cond_init(&t->cv, &ca)) == 0 &&
+	    (r = pthread_mutex_init(&t->mu, NULL)) != 0)
+		pthread_cond_destroy(&t->cv);
+	(void)pthread_condattr_destroy(&ca);
+	if (r == 0 && (r = pthread_create(&t->thread, NULL, throttle_main,
+	    t)) != 0) {
+		pthread_mutex_destroy(&t->mu);
+		pthread_cond_destroy(&t->cv);
+	}
+	if (r != 0) {
+		free(t);
+		return ck_fail(e, SS_ERR_SYSTEM, "throttle: %s", strerror(r));
+	}
+	*tp = t;
+	return 0;
+}
+
+void
+ckpt_throttle_stop(struct ckpt_throttle *t)
+{
+	if (t == NULL)
+		return;
+	pthread_mutex_lock(&t->mu);
+	t->stop = 1;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	(void)pthread_join(t->thread, NULL);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+	free(t);
 }

@@ -2,14 +2,19 @@
  * memhog: a process of a known resident size, for the migration benchmark
  * (tests/bench/run) -- the job that smigrate moves.
  *
- * usage: memhog SIZE [PERCENT [WRITE]]
+ * usage: memhog SIZE [PERCENT [WRITE[b]]]
  *   SIZE     bytes to map, with an optional K, M or G suffix (powers of 2)
  *   PERCENT  how much of it to fill, from the start (default 100); the rest
  *            is never touched, so it stays unmapped zero pages
  *   WRITE    MiB per second of its filled memory to write again while it
  *            waits (default 0): each page in turn gets a word stored back
  *            unchanged, so its data stays checkable but the page is
- *            written, as a busy job's memory is (what a pre-copy chases)
+ *            written, as a busy job's memory is (what a pre-copy chases).
+ *            With b ("busy"), it never sleeps: it spins on a CPU and
+ *            writes WRITE MiB per second of the CPU time it gets, as a
+ *            program computing over its memory does (a job slowed down
+ *            then writes less); without, WRITE MiB per second of wall
+ *            time, in a burst every 100 ms, whatever else happens
  *
  * Maps SIZE bytes of private anonymous memory, fills the first PERCENT of
  * it with pseudo-random data (splitmix64: fast, and incompressible), prints
@@ -81,23 +86,41 @@ parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The CPU time this process has used, in seconds. */
+static double
+cpu_seconds(void)
+{
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t) != 0)
+		return 0;
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 int
 main(int argc, char **argv)
 {
 	uint64_t size, touched, n, s, *p;
 	unsigned long pct = 100, wmib = 0;
+	uint64_t written = 0;
+	int busy = 0;
 	uint64_t wpos = 0, wpages, k;
 	struct sigaction sa;
 	struct timespec ts = { 0, 100 * 1000 * 1000 };
 	char *end;
 
 	if (argc < 2 || argc > 4 || parse_size(argv[1], &size) != 0) {
-		fprintf(stderr, "usage: memhog SIZE[K|M|G] [PERCENT [WRITE]]\n");
+		fprintf(stderr, "usage: memhog SIZE[K|M|G] [PERCENT "
+		    "[WRITE[b]]]\n");
 		return 2;
 	}
 	if (argc == 4) {
 		errno = 0;
 		wmib = strtoul(argv[3], &end, 10);
+		if (*end == 'b' && end != argv[3]) {
+			busy = 1;
+			end++;
+		}
 		if (errno != 0 || end == argv[3] || *end != '\0' ||
 		    wmib > 100000) {
 			fprintf(stderr, "memhog: %s: not MiB per second\n",
@@ -145,8 +168,17 @@ main(int argc, char **argv)
 		return 1;
 	/* Pages to write again per 100 ms tick. */
 	wpages = (uint64_t)wmib * 256 / 10;
+	written = (uint64_t)(cpu_seconds() * wmib * 256);	/* from now */
 	while (!stop_req) {
-		if (nanosleep(&ts, NULL) != 0 && errno != EINTR) {
+		if (busy) {
+			/* The pages due for the CPU time used so far (a
+			 * restored process counts its CPU time from 0). */
+			wpages = (uint64_t)(cpu_seconds() * wmib * 256);
+			if (wpages < written)
+				written = wpages;
+			wpages -= written;
+			written += wpages;
+		} else if (nanosleep(&ts, NULL) != 0 && errno != EINTR) {
 			perror("memhog: nanosleep");
 			return 1;
 		}

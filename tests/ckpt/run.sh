@@ -534,6 +534,19 @@ g_freezer() {
 	check "... and the process runs on" wait_for lines_over "$D/out" $((c + 1))
 	kill -9 "$P" "$DECOY" 2>/dev/null
 	wait "$P" "$DECOY" 2>/dev/null
+	# The throttle (migration's auto-converge): the cgroup of a running
+	# process frozen and thawed by turns, then thawed; the process goes
+	# on; a directory that is no cgroup refused.
+	newdir throttle
+	in_cg "$TB/counter" "$D/out" 16
+	wait_for test -e "$D/out.ready"
+	"$TB/api-throttle" "$CG" "$T" 2>"$D/throttle.err"
+	check "throttle: frozen and thawed by turns, thawed at the end ($(cat "$D/throttle.err"))" [ $? = 0 ]
+	check "throttle: ... the cgroup says thawed" thawed
+	c=$(wc -l < "$D/out")
+	check "throttle: ... and the process runs on" wait_for lines_over "$D/out" $((c + 1))
+	kill -9 "$P" 2>/dev/null
+	wait "$P" 2>/dev/null
 	rmdir "$CG" && CG=
 }
 

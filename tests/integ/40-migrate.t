@@ -276,6 +276,39 @@ is "$(node_of "$G7")" n3 "... to n3"
 check "the signal sent during the move reached it on n3" wait_for 30 oks_ge $((before + 1))
 on n1 skill -KILL "$G7" >/dev/null 2>&1
 
+# A job that writes its memory faster than the pre-copy sends it (memhog
+# rewriting 64 MiB at 4 GiB per second of its CPU time, spinning) is
+# slowed down for the last rounds (its cgroup frozen most of the time),
+# so that they converge; it moves whole, and runs at full speed after.
+LOGB=$T_TMP/busy.log
+GB=$(on n1 ssubmit -n n1 -o "$LOGB" -- "$BIN/memhog" 64M 100 4096b)
+check "a busy writer runs" wait_for 60 grep -q ready "$LOGB"
+run on n1 smigrate "$GB" n2
+is "$RC" 0 "the busy writer moves ($OUT$ERR)"
+check "... slowed down while its memory went" grep -q "job $GB moved to n2: .*slowed down" "$SSHELL_LC_DIR/n1/noded.log"
+on n1 skill -USR1 "$GB" >/dev/null 2>&1
+check "... its memory whole on n2" wait_for 30 grep -q '^ok' "$LOGB"
+busy_oks() { (($(grep -c '^ok' "$LOGB") >= 2)); }
+on n1 skill -USR1 "$GB" >/dev/null 2>&1
+check "... and it runs on there (not left frozen): it answers again" wait_for 30 busy_oks
+# Its next mover killed while it holds the job slowed down (frozen most
+# of the time): the source (n2) thaws the job, which runs on there.
+rm -f "$MV/slowed"
+touch "$MV/slowhold"
+on n1 smigrate "$GB" n3 >"$T_TMP/sm.out" 2>&1 </dev/null &
+SM=$!
+check "its next move slows it down" wait_for 30 test -s "$MV/slowed"
+run on n2 kill -KILL "$(cat "$MV/slowed")"
+rm -f "$MV/slowhold"
+wait "$SM"
+isnt "$?" 0 "its mover killed: the move fails ($(cat "$T_TMP/sm.out"))"
+is "$(node_of "$GB")" n2 "... the job is still on n2"
+busy_oks3() { (($(grep -c '^ok' "$LOGB") >= 3)); }
+on n1 skill -USR1 "$GB" >/dev/null 2>&1
+check "... thawed: it answers again" wait_for 30 busy_oks3
+is "$(copies "memhog 64M")" 1 "... exactly one copy"
+on n1 skill -KILL "$GB" >/dev/null 2>&1
+
 # held_fault GPID NODE DESC: smigrate GPID n2, the mover held once the
 # target said ready; NODE's noded is killed, then the mover let go.
 # smigrate's exit status in SM_RC, its output in $T_TMP/sm.out.

@@ -259,9 +259,11 @@ test_migration_fields(void **state)
 	mr.from = "n1";
 	mr.to = "n2";
 	mr.pending = 1;
+	mr.slowed_us = 1234567;
 	assert_int_equal(migrate_result_put(b, &mr), 0);
 	assert_int_equal(migrate_result_get(b, &mo), 0);
 	assert_int_equal(mo.pending, 1);
+	assert_true(mo.slowed_us == 1234567);
 	assert_string_equal(mo.to, "n2");
 	migrate_result_clear(&mo);
 	mr.pending = 2;

@@ -2,9 +2,10 @@
  * shepherd.c: sshell-shepherd, the tiny process that watches over one job
  * on the node that runs it (like podman's conmon).
  *
- * noded spawns us with fd 3 = a Unix stream socket on which it writes
- * exactly one MSG_SHEP_SPEC frame (then EOF, or a restore's image), fd 4 =
- * its end of a Unix socketpair (the live control connection), 0, 1, 2 = /dev/null, and argv
+ * noded spawns us with fd 3 = a pipe (a Unix stream socket for a restore)
+ * on which it writes exactly one MSG_SHEP_SPEC frame (then EOF, or the
+ * restore's image), fd 4 = its end of a Unix socketpair (the live control
+ * connection), 0, 1, 2 = /dev/null, and argv
  * {"sshell-shepherd", ["-n"], ["-d"]}: -n makes the job's PID namespace,
  * -d logs to stderr with debug lines (tests).  Then:
  *
@@ -88,7 +89,7 @@
 #include "proto.h"
 #include "ckpt/ckpt.h"
 
-#define SPEC_FD		3	/* the spec's socket from noded */
+#define SPEC_FD		3	/* the spec from noded */
 #define CTL_FD		4	/* the first control connection */
 #define SHEP_MAX_IN	16384	/* bytes buffered from one noded connection */
 #define SHEP_READ	4096	/* bytes read per poll wake-up */
@@ -215,7 +216,7 @@ spec_read(int fd, struct shep_spec *spec)
 	memset(spec, 0, sizeof(*spec));
 	if ((in = buf_new(PROTO_MAX_FRAME + 65536 + 4)) == NULL)
 		return SS_ERR_ALLOC;
-	/* Exactly one frame: a restore's image follows it on this socket. */
+	/* Exactly one frame: a restore's image follows it on this fd. */
 	if ((r = read_exact(fd, in, 4)) != 0 ||
 	    (r = buf_peek_u32(in, 0, &flen)) != 0)
 		goto out;

@@ -1415,6 +1415,7 @@ job_adopt_all(void)
 		rj->stdin_eof = 1;
 		log_info("took back job %llu from its shepherd",
 		    (unsigned long long)gpid);
+		mig_adopted(rj);
 	}
 	closedir(d);
 }

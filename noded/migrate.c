@@ -373,6 +373,28 @@ job_thaw(const struct rjob *rj)
 	}
 }
 
+/*
+ * At start, a job taken back from its shepherd whose last move here never
+ * ended: its mover and the noded before us may both have died while the
+ * mover held it slowed down, its cgroup frozen.  A mover still alive
+ * cannot go on without us past the target's "ready" (it finds us gone),
+ * so the job is thawed; a throttle of such a mover ends thawed anyway.
+ */
+void
+mig_adopted(struct rjob *rj)
+{
+	struct dir_migration dm;
+
+	if (dir_migration_last(g.dir, rj->gpid, &dm) != 0)
+		return;
+	if (dm.src == g.id && dm.ended == 0 && strcmp(dm.phase, "begin") == 0) {
+		log_info("job %llu: its move to %s never ended: thawed",
+		    (unsigned long long)rj->gpid, node_name(dm.dst));
+		job_thaw(rj);
+	}
+	dir_migration_clear(&dm);
+}
+
 /* The move ended without moving (the mover said why, or died). */
 static void
 mig_failed(struct rjob *rj, int code, const char *why)

@@ -438,6 +438,7 @@ void		 rjob_restore_verdict(struct rjob *rj, int ok, const char *why);
 void		 rjob_run_restored(struct rjob *rj, const void *in, size_t len);
 void		 rjob_discard(struct rjob *rj);
 void		 mig_arrival_runs(struct rjob *rj);
+void		 mig_adopted(struct rjob *rj);
 void		 rjob_close_stdin(struct rjob *rj);
 int		 rjob_kill_tree(struct rjob *rj);
 

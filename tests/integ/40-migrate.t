@@ -307,6 +307,24 @@ busy_oks3() { (($(grep -c '^ok' "$LOGB") >= 3)); }
 on n1 skill -USR1 "$GB" >/dev/null 2>&1
 check "... thawed: it answers again" wait_for 30 busy_oks3
 is "$(copies "memhog 64M")" 1 "... exactly one copy"
+# Again, with n2's noded killed too: the noded started after finds the
+# move that never ended, and thaws the job it takes back.
+rm -f "$MV/slowed"
+touch "$MV/slowhold"
+on n1 smigrate "$GB" n3 >"$T_TMP/sm.out" 2>&1 </dev/null &
+SM=$!
+check "a third move slows it down" wait_for 30 test -s "$MV/slowed"
+run lc kill n2
+run on n2 kill -KILL "$(cat "$MV/slowed")"
+rm -f "$MV/slowhold"
+wait "$SM"
+run lc start n2
+check "n2 is back" wait_for 30 node_state n2 up
+busy_oks4() { (($(grep -c '^ok' "$LOGB") >= 4)); }
+on n1 skill -USR1 "$GB" >/dev/null 2>&1
+check "its mover and its noded killed: thawed by the next noded, it answers again" wait_for 30 busy_oks4
+is "$(node_of "$GB")" n2 "... on n2"
+is "$(copies "memhog 64M")" 1 "... exactly one copy"
 on n1 skill -KILL "$GB" >/dev/null 2>&1
 
 # held_fault GPID NODE DESC: smigrate GPID n2, the mover held once the

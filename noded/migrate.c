@@ -515,6 +515,10 @@ mig_input(struct rjob *rj, struct buf *p)
 	if (!rj->moved || buf_get_string_direct(p, &in, &len) != 0 ||
 	    buf_len(p) != 0)
 		m = proto_error(SS_ERR_PROTO, "malformed or untimely input");
+	else if (len > PROTO_MAX_FRAME - 1024)
+		/* More than a MIGRATE_STATE could carry back. */
+		m = proto_error(SS_ERR_TOO_LONG, "%zu bytes of input: too many "
+		    "to keep", len);
 	else if ((r = dir_migration_set_input(g.dir, rj->mig_id, in, len)) !=
 	    0)
 		m = proto_error(r, "cannot record the input: %s",
@@ -959,8 +963,8 @@ ask_reply(void *arg, uint8_t type, struct buf *p)
 {
 	struct ask *a = arg;
 	struct rjob *rj;
-	const uint8_t *in;
-	size_t len;
+	const uint8_t *in = NULL;
+	size_t len = 0;		/* a source before schema 4 sends none */
 	uint8_t killed;
 
 	rj = restoring_job(a->gpid, a->src, a->mig);
@@ -968,8 +972,8 @@ ask_reply(void *arg, uint8_t type, struct buf *p)
 		rj->asking = 0;
 	if (rj != NULL && rj->restoring == RESTORING_ORPHAN &&
 	    type == MSG_MIGRATE_STATE && p != NULL &&
-	    buf_get_u8(p, &killed) == 0 &&
-	    buf_get_string_direct(p, &in, &len) == 0 && buf_len(p) == 0) {
+	    buf_get_u8(p, &killed) == 0 && (buf_len(p) == 0 ||
+	    (buf_get_string_direct(p, &in, &len) == 0 && buf_len(p) == 0))) {
 		if (killed)
 			commit_here(rj, in, len);
 		else {

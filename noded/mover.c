@@ -55,6 +55,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,7 +81,9 @@
 #define BUSY_TRIES	25		/* of 20 ms: a passing zombie */
 #define PC_ROUNDS	5		/* pre-copy rounds at most */
 #define PC_ENOUGH	(2u << 20)	/* a round this small ends them */
-#define PC_SLOW_ROUNDS	5		/* more of them, once it is slowed */
+#define PC_SLOW_ROUNDS	5		/* more of them in all, once slowed */
+#define PC_SLOW_MS	10000		/* slowed down this long at most */
+#define INPUT_MS	5000		/* noded's answer to MOVE_INPUT */
 #define PC_LEVELS	2		/* of slowing down: */
 static const unsigned pc_run_ms[PC_LEVELS] = { 10, 5 };	/* runs, */
 static const unsigned pc_stop_ms[PC_LEVELS] = { 40, 95 };	/* stopped */
@@ -515,7 +518,9 @@ decide(void *arg)
 /*
  * Auto-converge: the job's cgroup frozen most of the time, so that it
  * writes less while the pre-copy chases it; *levelp one step further
- * (20% of the time running, then 5%).  Nonzero if it cannot be done.
+ * (20% of the time running, then 5%), for PC_SLOW_MS at most in all (the
+ * throttle lets go by itself then, should a round hang).  Nonzero if it
+ * cannot be done.
  */
 static int
 throttle_more(struct mover *m, const char *freezer,
@@ -523,11 +528,14 @@ throttle_more(struct mover *m, const char *freezer,
 {
 	struct ckpt_err ce;
 	int lv = *levelp;
+	uint64_t spent = lv > 0 ? (now_us() - m->t_slowed) / 1000 : 0;
 
 	ckpt_throttle_stop(*thrp);
 	*thrp = NULL;
-	if (ckpt_throttle_start(freezer, pc_run_ms[lv], pc_stop_ms[lv], thrp,
-	    &ce) != 0) {
+	if (spent >= PC_SLOW_MS)
+		return -1;	/* slowed down long enough */
+	if (ckpt_throttle_start(freezer, pc_run_ms[lv], pc_stop_ms[lv],
+	    (unsigned)(PC_SLOW_MS - spent), thrp, &ce) != 0) {
 		log_warn("job %llu: cannot slow it down: %s",
 		    (unsigned long long)m->spec.req.gpid, ce.msg);
 		return -1;
@@ -543,15 +551,15 @@ throttle_more(struct mover *m, const char *freezer,
 	return 0;
 }
 
-/* The throttle ends (the job thawed); how long it ran goes in m. */
+/* The throttle ends (the job thawed); how long the job was slowed down
+ * goes in m (also when a later level could not start). */
 static void
 throttle_end(struct mover *m, struct ckpt_throttle **thrp)
 {
-	if (*thrp == NULL)
-		return;
 	ckpt_throttle_stop(*thrp);
 	*thrp = NULL;
-	m->slowed_us = now_us() - m->t_slowed;
+	if (m->t_slowed != 0 && m->slowed_us == 0)
+		m->slowed_us = now_us() - m->t_slowed;
 }
 
 static int
@@ -656,6 +664,7 @@ static void
 record_input(struct mover *m)
 {
 	struct buf *f, *p = NULL;
+	struct pollfd pfd;
 	uint8_t type;
 
 	if (buf_len(m->stdin_taken) == 0)
@@ -666,8 +675,12 @@ record_input(struct mover *m)
 		buf_free(f);
 		f = NULL;
 	}
-	if (to_noded(f) != 0 || from_noded(m, &type, &p) != 0 ||
-	    type != MSG_OK)
+	/* The original is dead: a noded that does not answer soon must not
+	 * hold the COMMIT back (its queries wait for us to end anyway). */
+	pfd.fd = CTL_FD;
+	pfd.events = POLLIN;
+	if (to_noded(f) != 0 || poll(&pfd, 1, INPUT_MS) != 1 ||
+	    from_noded(m, &type, &p) != 0 || type != MSG_OK)
 		log_warn("job %llu: noded did not keep its %zu bytes of input "
 		    "(only the COMMIT carries them)", (unsigned long long)
 		    m->spec.req.gpid, buf_len(m->stdin_taken));

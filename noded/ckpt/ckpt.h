@@ -100,13 +100,14 @@ void	ckpt_precopy_free(struct ckpt_precopy *pc);
  * as the pre-copy sends it is slowed down for the last rounds.  While a
  * throttle runs, the cgroup freezer (v2, or the v1 freezer hierarchy)
  * holds the tree frozen for stop_ms, then lets it run for run_ms, and so
- * on; the tree sees nothing but time passing.  ckpt_throttle_stop() ends
- * it with the cgroup thawed.  A caller that dies meanwhile leaves the
+ * on, for max_ms at most; the tree sees nothing but time passing.
+ * ckpt_throttle_stop() ends it with the cgroup thawed.  A caller that dies meanwhile leaves the
  * cgroup as it was at that moment: its own caller must thaw it.
  */
 struct ckpt_throttle;
 int	ckpt_throttle_start(const char *freezer, unsigned run_ms,
-	    unsigned stop_ms, struct ckpt_throttle **tp, struct ckpt_err *e);
+	    unsigned stop_ms, unsigned max_ms, struct ckpt_throttle **tp,
+	    struct ckpt_err *e);
 void	ckpt_throttle_stop(struct ckpt_throttle *t);
 
 /*

@@ -361,14 +361,15 @@ ck_frozen_release(struct ck_frozen *fz)
 
 /*
  * The throttle (migration's auto-converge, ckpt.h): a thread that freezes
- * the cgroup for stop_ms, thaws it for run_ms, and so on, until stopped;
- * it leaves the cgroup thawed.  A write that fails (the cgroup went with
+ * the cgroup for stop_ms, thaws it for run_ms, and so on, until stopped
+ * or max_ms have passed; it leaves the cgroup thawed.  A write that fails (the cgroup went with
  * its last task) is no error: the next may work, and the end thaws.
  */
 struct ckpt_throttle {
 	char		 dir[4096];
 	int		 kind;
 	unsigned	 run_ms, stop_ms;
+	uint64_t	 end_ns;	/* thawed for good from then */
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;		/* CLOCK_MONOTONIC */
 	int		 stop;
@@ -384,7 +385,7 @@ throttle_main(void *arg)
 	int frozen = 0;
 
 	pthread_mutex_lock(&t->mu);
-	while (!t->stop) {
+	while (!t->stop && (frozen || ck_now_ns() < t->end_ns)) {
 		frozen = !frozen;
 		(void)set_frozen(t->dir, t->kind, frozen, NULL);
 		ns = ck_now_ns() + (uint64_t)(frozen ? t->stop_ms : t->run_ms) *
@@ -402,7 +403,7 @@ throttle_main(void *arg)
 
 int
 ckpt_throttle_start(const char *freezer, unsigned run_ms, unsigned stop_ms,
-    struct ckpt_throttle **tp, struct ckpt_err *e)
+    unsigned max_ms, struct ckpt_throttle **tp, struct ckpt_err *e)
 {
 	struct ckpt_throttle *t;
 	pthread_condattr_t ca;
@@ -423,6 +424,7 @@ ckpt_throttle_start(const char *freezer, unsigned run_ms, unsigned stop_ms,
 	t->kind = kind;
 	t->run_ms = run_ms;
 	t->stop_ms = stop_ms;
+	t->end_ns = ck_now_ns() + (uint64_t)max_ms * 1000000;
 	if (pthread_condattr_init(&ca) != 0) {
 		free(t);
 		return ck_fail(e, SS_ERR_ALLOC, "out of memory");

@@ -2,7 +2,8 @@
  * api-throttle: the engine's throttle (migration's auto-converge) on the
  * cgroup argv[1] (v2, or the v1 freezer hierarchy) that holds a running
  * process: while it runs, the cgroup is seen frozen and seen thawed again,
- * by turns; once stopped, it is thawed.  A directory that is
+ * by turns; once stopped, it is thawed; with a time limit, it lets go by
+ * itself (thawed for good) once the limit is past.  A directory that is
  * no cgroup (argv[2]) is refused, naming it.  Exit 0 if all holds, 1 with
  * the reason on stderr otherwise.
  */
@@ -56,6 +57,21 @@ wait_state(const char *dir, int want)
 	return -1;
 }
 
+/* 0 once the cgroup has been seen thawed ms times in a row, a
+ * millisecond apart, within SEEN_MS; -1 if not. */
+static int
+thawed_for_good(const char *dir, int ms)
+{
+	struct timespec one = { 0, 1000 * 1000 };
+	int i, run = 0;
+
+	for (i = 0; i < SEEN_MS && run < ms; i++) {
+		run = frozen(dir) == 0 ? run + 1 : 0;
+		nanosleep(&one, NULL);
+	}
+	return run >= ms ? 0 : -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -67,8 +83,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: api-throttle CGROUP NOT-A-CGROUP\n");
 		return 1;
 	}
-	if (ckpt_throttle_start(argv[2], 5, 20, &t, &e) == 0 || t != NULL ||
-	    strstr(e.msg, argv[2]) == NULL) {
+	if (ckpt_throttle_start(argv[2], 5, 20, 60000, &t, &e) == 0 ||
+	    t != NULL || strstr(e.msg, argv[2]) == NULL) {
 		fprintf(stderr, "%s: not refused\n", argv[2]);
 		ckpt_throttle_stop(t);
 		return 1;
@@ -77,7 +93,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: not thawed to begin with\n", argv[1]);
 		return 1;
 	}
-	if (ckpt_throttle_start(argv[1], 5, 20, &t, &e) != 0) {
+	if (ckpt_throttle_start(argv[1], 5, 20, 60000, &t, &e) != 0) {
 		fprintf(stderr, "throttle: %s\n", e.msg);
 		return 1;
 	}
@@ -94,5 +110,20 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: not thawed once stopped\n", argv[1]);
 		return 1;
 	}
+	/* With max_ms, it lets go by itself: once frozen, then thawed for
+	 * good while not stopped yet (seen thawed a thousand times in a row,
+	 * a millisecond apart: at work, it freezes it every 25 ms). */
+	if (ckpt_throttle_start(argv[1], 5, 20, 300, &t, &e) != 0) {
+		fprintf(stderr, "throttle: %s\n", e.msg);
+		return 1;
+	}
+	if (wait_state(argv[1], 1) != 0 || thawed_for_good(argv[1], 1000)
+	    != 0) {
+		fprintf(stderr, "%s: not thawed for good after max_ms\n",
+		    argv[1]);
+		ckpt_throttle_stop(t);
+		return 1;
+	}
+	ckpt_throttle_stop(t);
 	return 0;
 }

@@ -1446,23 +1446,59 @@ restore_start(struct shepherd *s)
 	return 0;
 }
 
+/* Echo off on the terminal (slave), its termios kept in *saved: 1 if it
+ * was on and is off now. */
+static int
+echo_off(int slave, struct termios *saved)
+{
+	struct termios t;
+
+	if (slave < 0 || tcgetattr(slave, saved) == -1 ||
+	    !(saved->c_lflag & (ECHO | ECHONL)))
+		return 0;
+	t = *saved;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	return tcsetattr(slave, TCSANOW, &t) == 0;
+}
+
+/*
+ * The echo back on, once the line discipline has taken in what was just
+ * written to the master.  It does so in a worker of its own: a poll of
+ * the slave with no input complete yet waits for that worker (the kernel
+ * flushes it there); with input complete the worker has begun, and the
+ * termios change waits for it to end (it holds the termios lock while
+ * it takes a buffer in).
+ */
+static void
+echo_back(int slave, const struct termios *saved)
+{
+	struct pollfd pfd = { .fd = slave, .events = POLLIN };
+
+	(void)poll(&pfd, 1, 0);
+	if (tcsetattr(slave, TCSANOW, saved) == -1)
+		log_warn_r(SS_ERR_SYSTEM, "the terminal's echo");
+}
+
 /* MSG_SHEP_RUN {string input}: COMMIT came; the restored job runs, with
  * the input its original had not read first in its stdin. */
 static int
 rpc_run(struct shepherd *s, struct buf *p)
 {
 	struct ckpt_err e;
+	struct termios saved;
 	const uint8_t *d;
 	size_t len;
 	ssize_t n;
-	int r, in;
+	int r, in, echo;
 
 	if ((r = buf_get_string_direct(p, &d, &len)) != 0)
 		return r;
 	if (buf_len(p) != 0)
 		return SS_ERR_BAD;
-	/* On a terminal, as if typed again (its echo shows again). */
+	/* On a terminal, as if typed again, but with its echo off: it was
+	 * echoed once already, on the old node's terminal. */
 	in = s->pty ? s->master : s->fd_in;
+	echo = len > 0 && s->pty && echo_off(s->slave, &saved);
 	while (len > 0 && in >= 0) {
 		n = write(in, d, len);
 		if (n < 0 && errno == EINTR)
@@ -1474,6 +1510,8 @@ rpc_run(struct shepherd *s, struct buf *p)
 		d += n;
 		len -= (size_t)n;
 	}
+	if (echo)
+		echo_back(s->slave, &saved);
 	if (s->slave >= 0) {
 		if (tcsetpgrp(s->slave, s->job) == -1)
 			log_warn_r(SS_ERR_SYSTEM, "tcsetpgrp");

@@ -167,4 +167,21 @@ run on n1 smigrate "$GR" n2
 is "$RC" 0 "the job moves to n2 with the line unread ($ERR)"
 touch "$GO"
 check "on n2 it reads the line typed before the move" wait_for 20 screen_has '^got=typed ahead$'
+is "$(screen | grep -c '^typed ahead$')" 1 "... and the line shows once: not echoed again on n2"
+check "... then ends, and the prompt comes back" wait_for 20 at_prompt
+
+# Half a line typed before the move, the rest after it: the line is one,
+# shown once (the half is not echoed again on n2).
+GO2=$T_TMP/go2
+tm send-keys -t t "@n1 sh -c 'echo waiting2; while [ ! -e $GO2 ]; do sleep 0.1; done; read -r l; echo got=\$l'" Enter
+check "a second such job runs" wait_for 20 screen_has '^waiting2$'
+GR2=$(on n1 sps --no-headers -o gpid,cmd | awk '/waiting2/ { print $1; exit }')
+tm send-keys -t t "half"
+check "... half a line typed on n1 shows" wait_for 20 screen_has '^half$'
+run on n1 smigrate "$GR2" n2
+is "$RC" 0 "the job moves to n2 with half a line typed ($ERR)"
+tm send-keys -t t " done" Enter
+touch "$GO2"
+check "on n2 it reads the whole line" wait_for 20 screen_has '^got=half done$'
+is "$(screen | grep -c '^half done$')" 1 "... shown once, as typed: 'half done'"
 check "... then ends, and the prompt comes back" wait_for 20 at_prompt

@@ -326,6 +326,9 @@ uint32_t ck_page_sum_end(const struct ck_page_sum *ps);
  * on the restoring side until the image's KEEP sections ask for them.
  */
 struct ck_store *ck_store_new(void);
+/* One that holds cap pages at most (ck_store_new: the machine's memory);
+ * a put beyond fails, SS_ERR_TOO_LONG. */
+struct ck_store *ck_store_new_cap(uint64_t cap);
 void	ck_store_free(struct ck_store *st);
 int	ck_store_put(struct ck_store *st, uint32_t pid, uint64_t addr,
 	    const uint8_t *data, uint32_t npages, struct ckpt_err *e);

@@ -446,13 +446,20 @@ struct ck_store {
 struct ck_store *
 ck_store_new(void)
 {
-	struct ck_store *st;
 	long pg = sysconf(_SC_PHYS_PAGES);
 
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return NULL;
 	/* As much as the machine has: more could never be restored here. */
-	st->cap = pg > 0 ? (uint64_t)pg : 1ull << 20;
+	return ck_store_new_cap(pg > 0 ? (uint64_t)pg : 1ull << 20);
+}
+
+struct ck_store *
+ck_store_new_cap(uint64_t cap)
+{
+	struct ck_store *st;
+
+	if (cap == 0 || (st = calloc(1, sizeof(*st))) == NULL)
+		return NULL;
+	st->cap = cap;
 	/* 64 MiB to begin with. */
 	st->room = st->cap < 16384 ? st->cap : 16384;
 	st->mem = mmap(NULL, st->room * CK_PAGE, PROT_READ | PROT_WRITE,

@@ -142,6 +142,34 @@ test_replace_forget(void **state)
 	ck_store_free(st);
 }
 
+/* A pre-copy larger than the store may hold (the machine's memory) is
+ * refused, saying so; what it holds already stays good. */
+static void
+test_too_large(void **state)
+{
+	struct ck_store *st = ck_store_new_cap(16);
+	struct ckpt_err e;
+	struct got g;
+	uint8_t *a = pages(16, 3);
+
+	(void)state;
+	assert_non_null(st);
+	assert_int_equal(ck_store_put(st, 7, 0x600000, a, 16, &e), 0);
+	/* A page put again takes no more room. */
+	assert_int_equal(ck_store_put(st, 7, 0x600000, a, 1, &e), 0);
+	assert_int_equal(ck_store_put(st, 7, 0x600000 + 16 * PG, a, 1, &e),
+	    SS_ERR_TOO_LONG);
+	assert_non_null(strstr(e.msg, "larger than this machine's memory"));
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(ck_store_give(st, 7, 0, 0x600000, 16, collect, &g,
+	    &e), 0);
+	assert_int_equal(g.pages, 16);
+	assert_int_equal(g.fill[15], 18);
+	assert_null(ck_store_new_cap(0));
+	free(a);
+	ck_store_free(st);
+}
+
 static void
 test_grows(void **state)
 {
@@ -189,6 +217,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_give),
 		cmocka_unit_test(test_replace_forget),
+		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_grows),
 		cmocka_unit_test(test_bad_pid),
 	};

@@ -283,6 +283,8 @@ int	ck_stream_finish(struct ck_stream *s, struct ckpt_err *e);
  */
 struct ck_store;
 struct ck_store *ck_stream_store(const struct ck_stream *s);
+/* The store, the caller's now (ck_stream_free leaves it alone). */
+struct ck_store *ck_stream_take_store(struct ck_stream *s);
 struct ck_image;
 int	ck_stream_set_pids(struct ck_stream *s, const struct ck_image *im,
 	    struct ckpt_err *e);

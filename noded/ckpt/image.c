@@ -628,6 +628,15 @@ ck_stream_store(const struct ck_stream *s)
 	return s->store;
 }
 
+struct ck_store *
+ck_stream_take_store(struct ck_stream *s)
+{
+	struct ck_store *st = s->store;
+
+	s->store = NULL;
+	return st;
+}
+
 int
 ck_stream_set_pids(struct ck_stream *s, const struct ck_image *im,
     struct ckpt_err *e)

@@ -468,9 +468,9 @@ ck_store_new_cap(uint64_t cap)
 		free(st);
 		return NULL;
 	}
-	/* Huge pages where the kernel has them to give: a GiB of pages
-	 * put here then costs 512 faults, not 262144 (mremap keeps it). */
-	(void)madvise(st->mem, st->room * CK_PAGE, MADV_HUGEPAGE);
+	/* No MADV_HUGEPAGE: it saved faults, but on our VMs huge pages
+	 * fresh from the hypervisor are slow to clear, and the first large
+	 * restore on a node cost 3 CPU s more with them. */
 	return st;
 }
 

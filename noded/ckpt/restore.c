@@ -64,6 +64,10 @@ struct ckpt_restored {
 	struct ck_image	 im;
 	pid_t		 root;
 	int		 stopped;
+	/* The pre-copy's pages, all given to the tree: freed once it runs
+	 * (a GiB of them takes 100 ms and more to unmap, which the tree's
+	 * downtime need not wait for). */
+	struct ck_store	*store;
 };
 
 /* What every new process needs from the restorer. */
@@ -951,12 +955,17 @@ ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
 		st->nprocs = im->nproc;
 		st->nthreads = nthr;
 	}
+	rs->store = ck_stream_take_store(s);
 	ck_stream_free(s);
 	*rp = rs;
-	if (!o->stopped && (r = release(rs, e)) != 0) {
-		*rp = NULL;
-		ckpt_restore_abort(rs);
-		return r;
+	if (!o->stopped) {
+		if ((r = release(rs, e)) != 0) {
+			*rp = NULL;
+			ckpt_restore_abort(rs);
+			return r;
+		}
+		ck_store_free(rs->store);
+		rs->store = NULL;
 	}
 	return 0;
  fail:
@@ -1002,6 +1011,7 @@ ckpt_restore_run(struct ckpt_restored *r, struct ckpt_err *e)
 		ckpt_restore_abort(r);
 		return rc;
 	}
+	ck_store_free(r->store);
 	ck_image_free(&r->im);
 	free(r);
 	return 0;
@@ -1014,6 +1024,7 @@ ckpt_restore_abort(struct ckpt_restored *r)
 		return;
 	if (r->stopped)
 		kill_all(&r->im, r->root);
+	ck_store_free(r->store);
 	ck_image_free(&r->im);
 	free(r);
 }

@@ -40,6 +40,7 @@
  * RUN        detach
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/sched.h>
@@ -64,10 +65,6 @@ struct ckpt_restored {
 	struct ck_image	 im;
 	pid_t		 root;
 	int		 stopped;
-	/* The pre-copy's pages, all given to the tree: freed once it runs
-	 * (a GiB of them takes 100 ms and more to unmap, which the tree's
-	 * downtime need not wait for). */
-	struct ck_store	*store;
 };
 
 /* What every new process needs from the restorer. */
@@ -818,6 +815,38 @@ release(struct ckpt_restored *rs, struct ckpt_err *e)
 	return 0;
 }
 
+static void *
+store_free_main(void *arg)
+{
+	ck_store_free(arg);
+	return NULL;
+}
+
+/*
+ * The pre-copy's pages, all given to the tree now, are freed by a thread
+ * of their own: a GiB of them takes 100 ms and more to unmap, which the
+ * tree's downtime need not wait for, and the memory goes back at once
+ * (not only once the tree runs: a copy may wait long for its COMMIT).
+ */
+static void
+store_free_behind(struct ck_store *st)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	int r = -1;
+
+	if (st == NULL)
+		return;
+	if (pthread_attr_init(&a) == 0) {
+		if (pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED) ==
+		    0)
+			r = pthread_create(&t, &a, store_free_main, st);
+		(void)pthread_attr_destroy(&a);
+	}
+	if (r != 0)
+		ck_store_free(st);
+}
+
 int
 ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
     struct ckpt_stats *st, struct ckpt_err *e)
@@ -955,17 +984,13 @@ ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_restored **rp,
 		st->nprocs = im->nproc;
 		st->nthreads = nthr;
 	}
-	rs->store = ck_stream_take_store(s);
+	store_free_behind(ck_stream_take_store(s));
 	ck_stream_free(s);
 	*rp = rs;
-	if (!o->stopped) {
-		if ((r = release(rs, e)) != 0) {
-			*rp = NULL;
-			ckpt_restore_abort(rs);
-			return r;
-		}
-		ck_store_free(rs->store);
-		rs->store = NULL;
+	if (!o->stopped && (r = release(rs, e)) != 0) {
+		*rp = NULL;
+		ckpt_restore_abort(rs);
+		return r;
 	}
 	return 0;
  fail:
@@ -1011,7 +1036,6 @@ ckpt_restore_run(struct ckpt_restored *r, struct ckpt_err *e)
 		ckpt_restore_abort(r);
 		return rc;
 	}
-	ck_store_free(r->store);
 	ck_image_free(&r->im);
 	free(r);
 	return 0;
@@ -1024,7 +1048,6 @@ ckpt_restore_abort(struct ckpt_restored *r)
 		return;
 	if (r->stopped)
 		kill_all(&r->im, r->root);
-	ck_store_free(r->store);
 	ck_image_free(&r->im);
 	free(r);
 }

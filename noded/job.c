@@ -204,6 +204,16 @@ job_spare(void)
 	}
 }
 
+int
+job_cgroup(uint64_t gpid, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (g.cgroot[0] == '\0')
+		return -1;
+	snprintf(buf, len, "%s/%llu", g.cgroot, (unsigned long long)gpid);
+	return 0;
+}
+
 /*
  * What starting any shepherd takes: spec (gpid, uid, gid, user and req
  * filled in by the caller; the paths here) goes to the spare shepherd or
@@ -222,10 +232,7 @@ shep_begin(struct shep_spec *spec, unsigned home, struct rjob **rjp,
 	int spec_w = -1, ctl = -1, rc;
 
 	sock_path(spec->gpid, sock, sizeof(sock));
-	cg[0] = '\0';
-	if (g.cgroot[0] != '\0')
-		snprintf(cg, sizeof(cg), "%s/%llu", g.cgroot,
-		    (unsigned long long)spec->gpid);
+	(void)job_cgroup(spec->gpid, cg, sizeof(cg));
 	spec->newpid = g.root;
 	spec->sock = sock;
 	spec->cgroup = cg;

@@ -42,6 +42,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "err.h"
 #include "gpid.h"
 #include "log.h"
@@ -268,10 +269,7 @@ mig_start(const struct req *r, struct rjob *rj, unsigned dst, char *why,
 	snprintf(hk, sizeof(hk), "%s/hostkey", g.statedir);
 	ms.hostkey = hk;
 	/* The job's cgroup, where its shepherd made one: frozen first. */
-	cg[0] = '\0';
-	if (g.cgroot[0] != '\0') {
-		snprintf(cg, sizeof(cg), "%s/%llu", g.cgroot,
-		    (unsigned long long)rj->gpid);
+	if (job_cgroup(rj->gpid, cg, sizeof(cg)) == 0) {
 		snprintf(probe, sizeof(probe), "%s/cgroup.procs", cg);
 		if (access(probe, F_OK) != 0)
 			cg[0] = '\0';
@@ -349,28 +347,15 @@ deliver_held(struct rjob *rj, unsigned node)
 static void
 job_thaw(const struct rjob *rj)
 {
-	static const char *const how[][2] = {
-		{ "cgroup.freeze", "0" },		/* v2 */
-		{ "freezer.state", "THAWED" },		/* v1 freezer */
-	};
-	char path[4400];
-	size_t i, n;
-	int fd;
+	char cg[4300], path[4400];
+	int kind;
 
-	if (g.cgroot[0] == '\0')
+	if (job_cgroup(rj->gpid, cg, sizeof(cg)) != 0 ||
+	    (kind = cg_freezer_kind(cg)) == CG_FREEZER_NONE)
 		return;
-	for (i = 0; i < sizeof(how) / sizeof(how[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%llu/%s", g.cgroot,
-		    (unsigned long long)rj->gpid, how[i][0]);
-		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
-			continue;
-		n = strlen(how[i][1]);
-		if (write(fd, how[i][1], n) != (ssize_t)n)
-			log_warn("job %llu: %s: %s", (unsigned long long)
-			    rj->gpid, path, strerror(errno));
-		close(fd);
-		return;
-	}
+	if (cg_set_frozen(cg, kind, 0, path, sizeof(path)) != 0)
+		log_warn("job %llu: %s: %s", (unsigned long long)rj->gpid,
+		    path, strerror(errno));
 }
 
 /*

@@ -439,6 +439,9 @@ void		 rjob_run_restored(struct rjob *rj, const void *in, size_t len);
 void		 rjob_discard(struct rjob *rj);
 void		 mig_arrival_runs(struct rjob *rj);
 void		 mig_adopted(struct rjob *rj);
+/* The cgroup directory of job gpid in buf ("" and -1 where this node
+ * makes none; it may not exist yet, or any more). */
+int		 job_cgroup(uint64_t gpid, char *buf, size_t len);
 void		 rjob_close_stdin(struct rjob *rj);
 int		 rjob_kill_tree(struct rjob *rj);
 

@@ -35,35 +35,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "ckpt-int.h"
 
 #define FREEZE_MS	10000
 
-enum { FZ_V2 = 2, FZ_V1 = 1 };
-
-/* Writes s to dir/name. */
-static int
-put_file(const char *dir, const char *name, const char *s,
-    struct ckpt_err *e)
-{
-	char path[4200];
-	size_t n = strlen(s);
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
-		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
-		    strerror(errno));
-	if (write(fd, s, n) != (ssize_t)n) {
-		int err = errno;
-
-		close(fd);
-		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
-		    strerror(err));
-	}
-	close(fd);
-	return 0;
-}
+enum { FZ_V2 = CG_FREEZER_V2, FZ_V1 = CG_FREEZER_V1 };
 
 /* 1 if dir/name reads as frozen (v2: a line "frozen 1"; v1: FROZEN). */
 static int
@@ -88,9 +65,12 @@ is_frozen(const char *dir, int kind)
 static int
 set_frozen(const char *dir, int kind, int on, struct ckpt_err *e)
 {
-	if (kind == FZ_V2)
-		return put_file(dir, "cgroup.freeze", on ? "1" : "0", e);
-	return put_file(dir, "freezer.state", on ? "FROZEN" : "THAWED", e);
+	char path[4200];
+
+	if (cg_set_frozen(dir, kind, on, path, sizeof(path)) != 0)
+		return ck_fail(e, SS_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	return 0;
 }
 
 /* Freezes dir and waits until it says so (cgroup.events changes wake a
@@ -276,18 +256,9 @@ out:
 static int
 freezer_kind(const char *dir, int *kindp, struct ckpt_err *e)
 {
-	char path[4200];
-
-	snprintf(path, sizeof(path), "%s/cgroup.freeze", dir);
-	if (access(path, W_OK) == 0) {
-		*kindp = FZ_V2;
-		return 0;
-	}
-	snprintf(path, sizeof(path), "%s/freezer.state", dir);
-	if (access(path, W_OK) != 0)
+	if ((*kindp = cg_freezer_kind(dir)) == CG_FREEZER_NONE)
 		return ck_fail(e, SS_ERR_BAD, "%s: not a cgroup with a freezer",
 		    dir);
-	*kindp = FZ_V1;
 	return 0;
 }
 

@@ -24,6 +24,6 @@ fuzz:
 	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Icommon -fsanitize=fuzzer,address,undefined \
 		-o build/fuzz/fuzz_proto tests/fuzz/fuzz_proto.c common/buf.c common/proto.c common/err.c
 	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Icommon -Inoded/ckpt -fsanitize=fuzzer,address,undefined \
-		-o build/fuzz/fuzz_image tests/fuzz/fuzz_image.c $(CKPT_SRCS) common/buf.c common/err.c
+		-o build/fuzz/fuzz_image tests/fuzz/fuzz_image.c $(CKPT_SRCS) common/buf.c common/err.c common/cgroup.c
 	@echo "run: build/fuzz/fuzz_proto -max_total_time=60"
 	@echo "run: build/fuzz/fuzz_image -max_total_time=60"

@@ -209,10 +209,22 @@ fault_job() {
 	wait_for 20 job_state_is n1 "$g" S
 	echo "$g"
 }
-copies() { # PATTERN: live processes whose command line has it, all nodes
+# copies PATTERN: live processes whose command line has it, on all nodes,
+# not counting one whose parent has it too: a shell job forks for each
+# command it runs, and its child has the shell's command line until it
+# execs (this count once saw 2 in that moment).
+copies() {
 	local n c=0 k
 	for n in n1 n2 n3; do
-		k=$(on "$n" pgrep -fc "$1" 2>/dev/null || true)
+		k=$(on "$n" sh -c 'all=" $(pgrep -f "$1" | tr "\n" " ") " k=0
+			for p in $all; do
+				[ "$p" = $$ ] && continue
+				pp=$(awk "{ print \$4 }" "/proc/$p/stat" 2>/dev/null) ||
+				    continue
+				[ -n "$pp" ] || continue
+				case $all in *" $pp "*) ;; *) k=$((k + 1)) ;; esac
+			done
+			echo $k' sh "$1" 2>/dev/null || true)
 		c=$((c + ${k:-0}))
 	done
 	echo $c

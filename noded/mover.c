@@ -371,16 +371,28 @@ stdin_pipe(const struct mover *m, int flags)
 	return fd;
 }
 
-/* Takes the bytes the frozen job has not read from its stdin pipe. */
+/*
+ * Takes the bytes the frozen job has not read from its stdin pipe.  Not
+ * from a pipe without a writer (its input ended, noded and the shepherd
+ * closed their ends before the move began: neither closes it while the
+ * job moves): the image carried that pipe with its bytes and its EOF
+ * (fd-pipe.c), and the copy reads them there.
+ */
 static void
 stdin_take(struct mover *m)
 {
+	struct pollfd pfd = { .events = POLLIN };
 	uint8_t b[65536];
 	ssize_t n;
 	int fd;
 
 	if ((fd = stdin_pipe(m, O_RDONLY)) == -1)
 		return;
+	pfd.fd = fd;
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP)) {
+		close(fd);
+		return;
+	}
 	while ((n = read(fd, b, sizeof(b))) > 0)
 		if (buf_put(m->stdin_taken, b, (size_t)n) != 0)
 			break;

@@ -125,6 +125,7 @@ struct ck_pipe {
 	uint64_t	 ino;		/* dump: pipefs inode */
 	uint32_t	 size;		/* F_GETPIPE_SZ */
 	uint32_t	 has_r, has_w;	/* ends held inside the tree */
+	uint32_t	 closed;	/* the other end is closed everywhere */
 	uint8_t		*data;		/* bytes in flight */
 	uint32_t	 len;
 	int		 rfd, wfd;	/* restore: the new pipe */
@@ -418,8 +419,9 @@ int	ck_pm_walk(int pmfd, const struct ck_pm_scan_arg *q, uint64_t start,
 
 #define CK_MAGIC	0x53434b50u	/* "SCKP" */
 #define CK_PC_MAGIC	0x53435043u	/* "SCPC": a pre-copy, then an image */
-#define CK_VERSION	4u		/* 3: vma records carry shm;
-					   4: the pre-copy prefix, KEEP */
+#define CK_VERSION	5u		/* 3: vma records carry shm;
+					   4: the pre-copy prefix, KEEP;
+					   5: pipes whose other end closed */
 #define CK_SEC_MAX	(16u * 1024 * 1024)
 #define CK_ADDR_MAX	(1ull << 57)	/* above any user address */
 #define CK_PAGES_MAX	1024u		/* pages per CK_SEC_PAGES */
@@ -590,6 +592,8 @@ int	ck_fd_reg_open(const struct ck_desc *d);
 int	ck_fd_pipe_collect(struct ck_image *im, struct ck_desc *d, int fd,
 	    struct ckpt_err *e);
 int	ck_fd_pipe_data(struct ck_pipe *pp, int rfd, struct ckpt_err *e);
+int	ck_fd_pipe_other_closed(int fd, int readable, uint32_t *closed,
+	    struct ckpt_err *e);
 int	ck_fd_pipe_create(struct ck_pipe *pp);
 int	ck_fd_tty_is(dev_t rdev);
 int	ck_fd_dev_ok(dev_t rdev);

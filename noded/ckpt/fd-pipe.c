@@ -3,11 +3,16 @@
  * the tree; its bytes in flight are copied with tee(2) from a read end
  * taken with pidfd_getfd, which leaves them in the original pipe (so
  * --leave-running loses nothing), and written into the new pipe before
- * any process runs.  A pipe with only one end in the tree leads outside
- * (files.c).
+ * any process runs.  A pipe with only one end in the tree is carried too
+ * when its other end is closed everywhere (the reader of `seq | sh` after
+ * seq has ended, with bytes still to read; a writer whose reader is
+ * gone): the restorer makes the pipe, fills it and closes that end, so
+ * the reader reads the bytes and then EOF, the writer gets EPIPE.  A pipe
+ * whose other end is still open outside the tree leads outside (files.c).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -95,7 +100,29 @@ ck_fd_pipe_data(struct ck_pipe *pp, int rfd, struct ckpt_err *e)
 	return r;
 }
 
-/* Makes the new pipe and puts the bytes in flight back; -1 and errno. */
+/*
+ * Whether the end of the pipe that is not in the tree is closed by every
+ * process (*closed = 1) or still open somewhere (0), asked of fd, an end
+ * the tree holds: a read end sees POLLHUP once no writer is left, a write
+ * end POLLERR once no reader is.
+ */
+int
+ck_fd_pipe_other_closed(int fd, int readable, uint32_t *closed,
+    struct ckpt_err *e)
+{
+	struct pollfd p = { .fd = fd, .events = readable ? POLLIN : POLLOUT };
+
+	if (poll(&p, 1, 0) == -1)
+		return ck_fail(e, SS_ERR_SYSTEM, "poll of a pipe: %s",
+		    strerror(errno));
+	*closed = (p.revents & (readable ? POLLHUP : POLLERR)) != 0;
+	return 0;
+}
+
+/*
+ * Makes the new pipe and puts the bytes in flight back; closes the end
+ * that was closed in the dumped tree.  -1 and errno.
+ */
 int
 ck_fd_pipe_create(struct ck_pipe *pp)
 {
@@ -113,6 +140,14 @@ ck_fd_pipe_create(struct ck_pipe *pp)
 		close(p[1]);
 		return -1;
 	}
+	if (pp->closed && !pp->has_r) {
+		close(p[0]);
+		p[0] = -1;
+	}
+	if (pp->closed && !pp->has_w) {
+		close(p[1]);
+		p[1] = -1;
+	}
 	pp->rfd = p[0];
 	pp->wfd = p[1];
 	return 0;
@@ -125,7 +160,8 @@ ck_pipe_encode(struct buf *b, const struct ck_pipe *pp)
 
 	if ((r = buf_put_u32(b, pp->size)) != 0 ||
 	    (r = buf_put_u32(b, pp->has_r)) != 0 ||
-	    (r = buf_put_u32(b, pp->has_w)) != 0)
+	    (r = buf_put_u32(b, pp->has_w)) != 0 ||
+	    (r = buf_put_u32(b, pp->closed)) != 0)
 		return r;
 	return buf_put_string(b, pp->data, pp->len);
 }
@@ -140,10 +176,15 @@ ck_pipe_decode(struct buf *b, struct ck_pipe *pp)
 	if ((r = buf_get_u32(b, &pp->size)) != 0 ||
 	    (r = buf_get_u32(b, &pp->has_r)) != 0 ||
 	    (r = buf_get_u32(b, &pp->has_w)) != 0 ||
+	    (r = buf_get_u32(b, &pp->closed)) != 0 ||
 	    (r = buf_get_string(b, 16 * 1024 * 1024, &pp->data, &len)) != 0)
 		return r;
 	pp->len = len;
-	if (pp->size < 4096 || pp->size > 256 * 1024 * 1024 || len > pp->size)
+	if (pp->size < 4096 || pp->size > 256 * 1024 * 1024 || len > pp->size ||
+	    pp->has_r > 1 || pp->has_w > 1 || pp->closed > 1)
+		return SS_ERR_BAD;
+	/* Closed: exactly one end inside, and bytes only with a reader. */
+	if (pp->closed && (pp->has_r == pp->has_w || (!pp->has_r && len > 0)))
 		return SS_ERR_BAD;
 	return 0;
 }

@@ -211,6 +211,41 @@ collect_fd(void *arg, pid_t pid, int fd, const char *link,
 	return 0;
 }
 
+/* A copy of the dumped process's fd of description d, in *tfd. */
+static int
+take_fd(const struct ck_desc *d, int *tfd, struct ckpt_err *e)
+{
+	int pidfd;
+
+	if ((pidfd = syscall(SYS_pidfd_open, d->pid, 0)) == -1)
+		return ck_fail(e, SS_ERR_SYSTEM, "pidfd_open: %s",
+		    strerror(errno));
+	*tfd = syscall(SYS_pidfd_getfd, pidfd, d->fd, 0);
+	close(pidfd);
+	if (*tfd == -1)
+		return ck_fail(e, SS_ERR_SYSTEM, "pidfd_getfd: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/*
+ * Sets pp->closed when the end of d's pipe that the tree does not hold is
+ * closed everywhere; asked once per pipe (pp->closed then stays set), or
+ * again for each of its descriptions while the answer is "open".
+ */
+static int
+other_end_closed(const struct ck_desc *d, struct ck_pipe *pp,
+    struct ckpt_err *e)
+{
+	int tfd, r;
+
+	if ((r = take_fd(d, &tfd, e)) != 0)
+		return r;
+	r = ck_fd_pipe_other_closed(tfd, pp->has_r, &pp->closed, e);
+	close(tfd);
+	return r;
+}
+
 int
 ck_files_collect(struct ck_image *im, struct ckpt_err *e)
 {
@@ -236,7 +271,8 @@ ck_files_collect(struct ck_image *im, struct ckpt_err *e)
 	}
 	if (r != 0)
 		return r;
-	/* A pipe with one end only in the tree leads outside. */
+	/* A pipe with one end only in the tree leads outside, unless its
+	 * other end is closed everywhere (fd-pipe.c). */
 	for (j = 0; j < im->ndesc; j++) {
 		struct ck_desc *d = &im->descs[j];
 		struct ck_pipe *pp;
@@ -244,7 +280,11 @@ ck_files_collect(struct ck_image *im, struct ckpt_err *e)
 		if (d->kind != CK_DESC_PIPE)
 			continue;
 		pp = &im->pipes[d->pipe];
-		if (!pp->has_r || !pp->has_w)
+		if (pp->has_r && pp->has_w)
+			continue;
+		if (!pp->closed && (r = other_end_closed(d, pp, e)) != 0)
+			return r;
+		if (!pp->closed)
 			d->kind = CK_DESC_OUTSIDE;
 	}
 	/* Bytes in flight in the pipes that stay inside. */
@@ -258,14 +298,8 @@ ck_files_collect(struct ck_image *im, struct ckpt_err *e)
 		pp = &im->pipes[d->pipe];
 		if (pp->data != NULL || pp->len != 0)
 			continue;
-		if ((pidfd = syscall(SYS_pidfd_open, d->pid, 0)) == -1)
-			return ck_fail(e, SS_ERR_SYSTEM, "pidfd_open: %s",
-			    strerror(errno));
-		tfd = syscall(SYS_pidfd_getfd, pidfd, d->fd, 0);
-		close(pidfd);
-		if (tfd == -1)
-			return ck_fail(e, SS_ERR_SYSTEM, "pidfd_getfd: %s",
-			    strerror(errno));
+		if ((r = take_fd(d, &tfd, e)) != 0)
+			return r;
 		r = ck_fd_pipe_data(pp, tfd, e);
 		close(tfd);
 		if (r != 0)
@@ -377,13 +411,16 @@ ck_files_open_all(struct ck_image *im, const int stdio[3], int base)
 	(void)stdio;
 	for (i = 0; i < im->npipe; i++) {
 		pp = &im->pipes[i];
-		if (pp->has_r && pp->has_w && ck_fd_pipe_create(pp) != 0)
+		if (((pp->has_r && pp->has_w) || pp->closed) &&
+		    ck_fd_pipe_create(pp) != 0)
 			return -1;
 		if (pp->rfd >= 0) {
 			if ((fd = fcntl(pp->rfd, F_DUPFD_CLOEXEC, base)) == -1)
 				return -1;
 			close(pp->rfd);
 			pp->rfd = fd;
+		}
+		if (pp->wfd >= 0) {
 			if ((fd = fcntl(pp->wfd, F_DUPFD_CLOEXEC, base)) == -1)
 				return -1;
 			close(pp->wfd);
@@ -410,6 +447,10 @@ ck_files_open_all(struct ck_image *im, const int stdio[3], int base)
 			pp = &im->pipes[d->pipe];
 			d->hfd = (d->flags & O_ACCMODE) == O_RDONLY ?
 			    pp->rfd : pp->wfd;
+			if (d->hfd < 0) {	/* an end the image said closed */
+				errno = EINVAL;
+				return -1;
+			}
 			if (fcntl(d->hfd, F_SETFL, d->flags & (O_NONBLOCK |
 			    O_APPEND)) == -1)
 				return -1;

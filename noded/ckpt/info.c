@@ -137,7 +137,10 @@ ckpt_info(int fd, FILE *out, struct ckpt_err *e)
 		}
 	}
 	for (i = 0; i < im.npipe; i++)
-		fprintf(out, "pipe %u: %u bytes in flight\n", i, im.pipes[i].len);
+		fprintf(out, "pipe %u: %u bytes in flight%s\n", i,
+		    im.pipes[i].len, !im.pipes[i].closed ? "" :
+		    im.pipes[i].has_r ? ", no writer left" :
+		    ", no reader left");
 	r = 0;
  out:
 	free(per);

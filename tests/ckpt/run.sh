@@ -188,6 +188,24 @@ pidns_ckpt() {
 	return 0
 }
 
+# dump_tree MODE PID: a tree that needs its pids back (sh waits for its
+# children by pid), through a file with --same-pid or through a pipe into
+# a new PID namespace.
+dump_tree() {
+	if [ "$1" = file ]; then
+		ckpt file "$2" --same-pid
+	else
+		pidns_ckpt "$2"
+	fi
+}
+
+# only_child PID: PID has exactly one child.
+only_child() {
+	local -a kids=()
+	read -r -a kids 2>/dev/null < "/proc/$1/task/$1/children"
+	[ ${#kids[@]} = 1 ]
+}
+
 # subset A B: every line of A is in B.
 subset() { [ -z "$(comm -23 <(sort "$1") <(sort "$2"))" ]; }
 
@@ -280,6 +298,43 @@ for mode in file pipe; do
 	else
 		not_ok "pipeline ($mode): dump and restore"
 		not_ok "pipeline ($mode): same output"
+	fi
+
+	# The same after the producer has ended: the pipe holds the rest of
+	# its output and has no writer left.  The restored reader reads the
+	# rest, then EOF (not the restorer's stdin).
+	newdir ended-writer-$mode
+	seq 1 10000 > "$D/want"
+	start sh -c 'seq 1 10000 | { until [ -e '"$D/go"' ]; do sleep 0.02;
+	    done; while read l; do echo "$l"; done; } > '"$D/out"
+	wait_for only_child $P
+	what="pipeline whose writer ended ($mode)"
+	if dump_tree $mode $P; then
+		touch "$D/go"
+		wait "$RP"; rc=$?
+		check "$what: exit 0" [ $rc = 0 ]
+		check "$what: the rest of the output, then EOF" \
+		    cmp -s "$D/want" "$D/out"
+		[ $mode = file ] && check "$what: sckpt info tells of it" \
+		    grep -q 'bytes in flight, no writer left' \
+		    <("$SCKPT" info "$D/img")
+	else
+		not_ok "$what: dump and restore"
+	fi
+
+	# A writer whose reader has ended: after the restore its write
+	# fails with EPIPE (SIGPIPE ignored), as it would have.
+	newdir ended-reader-$mode
+	start sh -c '{ trap "" PIPE; until [ -e '"$D/go"' ]; do
+	    sleep 0.02; done; echo x; echo "rc=$?" > '"$D/rc"'; } | true'
+	wait_for only_child $P
+	what="pipeline whose reader ended ($mode)"
+	if dump_tree $mode $P; then
+		touch "$D/go"
+		wait "$RP"
+		check "$what: the write fails" grep -q '^rc=[1-9]' "$D/rc"
+	else
+		not_ok "$what: dump and restore"
 	fi
 done
 }
@@ -1058,7 +1113,7 @@ if "$SCKPT" dump -t $P -o "$D/img" --precopy 1 --leave-running \
 	check "... and nothing started" [ ! -s "$D/newpid" ]
 	# The image proper alone, without its pre-copy: its KEEPs refer
 	# to pages it does not have.
-	off=$(LC_ALL=C grep -aboP 'SCKP\x00\x00\x00\x04' "$D/img" |
+	off=$(LC_ALL=C grep -aboP 'SCKP\x00\x00\x00' "$D/img" |
 	    head -1 | cut -d: -f1)
 	tail -c +$((off + 1)) "$D/img" > "$D/alone"
 	"$SCKPT" restore -i "$D/alone" >"$D/newpid" 2>"$D/restore.err"

@@ -78,21 +78,27 @@ like "$ERR" 'smigrate: 999001: ' "... saying why"
 # --- input the job had not read, when the target dies before COMMIT -----------
 # The job (home n3, running on n1) reads one line, then leaves its stdin
 # alone until a file appears, saying how many bytes wait in its pipe
-# (FIONREAD).  Two more lines wait there when it is frozen; the mover takes
-# them out for the COMMIT, but n2's noded is killed once it said ready, so
+# (FIONREAD), and "ended" once the pipe has no writer left.  Two more
+# lines wait there when it is frozen; the mover takes them out for the
+# COMMIT, but n2's noded is killed once it said ready, so
 # the COMMIT never arrives.  n1 recorded them with its "killed": n2,
 # restarted, asks that record and gets them with its answer.
-cat >"$T_TMP/late.pl" <<'EOS'
+cat >"$T_TMP/reader.pl" <<'EOS'
+use IO::Poll qw(POLLIN POLLHUP);
 $| = 1;
 my $l = <STDIN>;
 print "got $l";
-my $last = -1;
+my $p = IO::Poll->new;
+$p->mask(\*STDIN => POLLIN);
+my $last = "";
 until (-e $ARGV[0]) {
 	my $n = pack("i", 0);
 	ioctl(STDIN, 0x541B, $n) or die "FIONREAD: $!\n";
-	my $c = unpack("i", $n);
-	print "pending $c\n" if $c != $last;
-	$last = $c;
+	$p->poll(0);
+	my $s = "pending " . unpack("i", $n) .
+	    (($p->events(\*STDIN) & POLLHUP) ? " ended" : "");
+	print "$s\n" if $s ne $last;
+	$last = $s;
 	select(undef, undef, undef, 0.05);
 }
 print "then $_" while <STDIN>;
@@ -100,14 +106,14 @@ print "eof\n";
 EOS
 GO2=$T_TMP/go2
 mkfifo "$T_TMP/in2"
-on n3 sshell -c "@n1 perl $T_TMP/late.pl $GO2" <"$T_TMP/in2" >"$T_TMP/late.out" 2>&1 7>&- &
+on n3 sshell -c "@n1 perl $T_TMP/reader.pl $GO2" <"$T_TMP/in2" >"$T_TMP/late.out" 2>&1 7>&- &
 SH=$!
 exec 7>"$T_TMP/in2"
 echo "line 1" >&7
 check "the job reads its first line" wait_for 20 grep -qx "got line 1" "$T_TMP/late.out"
 printf 'line 2\nline 3\n' >&7
 check "two more lines wait in its pipe" wait_for 20 grep -qx "pending 14" "$T_TMP/late.out"
-GL=$(on n1 sps --no-headers -o gpid,cmd | awk '/late.pl/ { print $1; exit }')
+GL=$(on n1 sps --no-headers -o gpid,cmd | awk '/reader.pl/ { print $1; exit }')
 like "$GL" '^[0-9]+$' "its GPID: $GL"
 rm -f "$MV/held"
 touch "$MV/hold"
@@ -131,6 +137,31 @@ is "$?" 0 "EOF ends the job, and sshell exits 0"
 printf 'got line 1\nthen line 2\nthen line 3\neof\n' >"$T_TMP/late.want"
 grep -v '^pending ' "$T_TMP/late.out" >"$T_TMP/late.got"
 check "the lines it had not read reached it on n2, once, in order" cmp "$T_TMP/late.got" "$T_TMP/late.want"
+
+# --- input that ended before the move, not all read --------------------------
+# The job reads one line, then waits; two more lines and the input's EOF
+# follow, so its pipe holds them with no writer left (noded and the
+# shepherd closed theirs).  The moved copy reads them and then EOF, once.
+GO3=$T_TMP/go3
+mkfifo "$T_TMP/in3"
+on n1 sshell -c "@n1 perl $T_TMP/reader.pl $GO3" <"$T_TMP/in3" >"$T_TMP/ended.out" 2>&1 7>&- &
+SH=$!
+exec 7>"$T_TMP/in3"
+echo "line 1" >&7
+check "a job reads its first line" wait_for 20 grep -qx "got line 1" "$T_TMP/ended.out"
+printf 'line 2\nline 3\n' >&7
+exec 7>&-
+check "two lines wait in its pipe, with no writer left" \
+	wait_for 20 grep -qx "pending 14 ended" "$T_TMP/ended.out"
+GE=$(on n1 sps --no-headers -o gpid,cmd | awk '/reader.pl/ { print $1; exit }')
+run on n1 smigrate "$GE" n2
+is "$RC" 0 "it moves to n2 ($ERR)"
+touch "$GO3"
+wait "$SH"
+is "$?" 0 "it reads to EOF on n2, and sshell exits 0"
+printf 'got line 1\nthen line 2\nthen line 3\neof\n' >"$T_TMP/ended.want"
+grep -v '^pending ' "$T_TMP/ended.out" >"$T_TMP/ended.got"
+check "the two lines reached it on n2, once, then EOF" cmp "$T_TMP/ended.got" "$T_TMP/ended.want"
 
 # --- a terminal: size and mode --------------------------------------------------------
 if ! command -v tmux >/dev/null; then

@@ -466,6 +466,12 @@ if ckpt file $P --same-pid; then
 	cat /proc/$NP/task/*/comm > "$D/comms.after"
 	check "--same-pid: every thread its old tid" cmp -s "$D/tids.before" "$D/tids.after"
 	check "thread names kept" cmp -s "$D/comms.before" "$D/comms.after"
+	# The restorer works on one CPU; every thread gets its affinity
+	# back (the test's own: the image keeps none).
+	grep -h Cpus_allowed_list /proc/$NP/task/*/status | sort -u \
+	    > "$D/cpus.after"
+	check "every thread may run on the restorer's CPUs" \
+	    cmp -s "$D/cpus.after" <(grep Cpus_allowed_list /proc/self/status)
 	kill -USR2 "$NP"
 	wait "$RP"; rc=$?
 	check "--same-pid: threads join and agree" [ $rc = 0 ]

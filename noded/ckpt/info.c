@@ -138,9 +138,10 @@ ckpt_info(int fd, FILE *out, struct ckpt_err *e)
 	}
 	for (i = 0; i < im.npipe; i++)
 		fprintf(out, "pipe %u: %u bytes in flight%s\n", i,
-		    im.pipes[i].len, !im.pipes[i].closed ? "" :
-		    im.pipes[i].has_r ? ", no writer left" :
-		    ", no reader left");
+		    im.pipes[i].len, im.pipes[i].closed ? (im.pipes[i].has_r ?
+		    ", no writer left" : ", no reader left") :
+		    !im.pipes[i].has_r || !im.pipes[i].has_w ?
+		    ", leads outside" : "");
 	r = 0;
  out:
 	free(per);

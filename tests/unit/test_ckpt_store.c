@@ -211,6 +211,42 @@ test_bad_pid(void **state)
 	ck_store_free(st);
 }
 
+/* The index holds 16-page chunks: a run across a chunk's edge, put in
+ * two goes, forgotten on both sides of the edge, comes back right, and
+ * still in one piece where the store holds it side by side. */
+static void
+test_chunk_edges(void **state)
+{
+	struct ck_store *st = ck_store_new();
+	struct ckpt_err e;
+	struct got g;
+	uint8_t *a = pages(40, 100);
+	uint64_t at = 0x7000000 + 10 * PG;	/* 6 pages before an edge */
+	uint32_t i;
+
+	(void)state;
+	assert_int_equal(ck_store_put(st, 3, at, a, 20, &e), 0);
+	assert_int_equal(ck_store_put(st, 3, at + 20 * PG, a + 20 * PG, 20,
+	    &e), 0);
+	/* Another pid at the same addresses stays apart. */
+	assert_int_equal(ck_store_put(st, 4, at, a, 1, &e), 0);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(ck_store_give(st, 3, 0, at, 40, collect, &g, &e), 0);
+	assert_int_equal(g.pages, 40);
+	assert_int_equal(g.calls, 1);
+	for (i = 0; i < 40; i++)
+		assert_int_equal(g.fill[i], (uint8_t)(100 + i));
+	ck_store_forget(st, 3, at + 5 * PG, 2);	/* pages 5 and 6 */
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(ck_store_give(st, 3, 0, at, 40, collect, &g, &e), 0);
+	assert_int_equal(g.pages, 38);
+	assert_int_equal(g.calls, 2);
+	assert_true(g.addr[5] == at + 7 * PG);
+	assert_int_equal(g.fill[5], 107);
+	free(a);
+	ck_store_free(st);
+}
+
 int
 main(void)
 {
@@ -220,6 +256,7 @@ main(void)
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_grows),
 		cmocka_unit_test(test_bad_pid),
+		cmocka_unit_test(test_chunk_edges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

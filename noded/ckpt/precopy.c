@@ -446,6 +446,7 @@ struct ck_store {
 	uint8_t		*mem;		/* room for room pages */
 	uint64_t	 room, used;
 	uint64_t	 cap;		/* room grows up to this */
+	uint64_t	 ready;		/* pages of mem faulted in */
 	struct chunk	*tab;
 	uint64_t	 tabcap, tabn;	/* tabcap a power of two */
 	uint64_t	 runs;
@@ -592,6 +593,19 @@ more_room(struct ck_store *st, struct ckpt_err *e)
 	return 0;
 }
 
+/* The next 2 MiB of room faulted in by one call, not page by page as
+ * they are written (a fault each): the zeroing stays, the traps go.  A
+ * kernel without MADV_POPULATE_WRITE faults them in as before. */
+static void
+fault_in(struct ck_store *st)
+{
+	uint64_t n = st->room - st->ready < 512 ? st->room - st->ready : 512;
+
+	(void)madvise(st->mem + st->ready * CK_PAGE, n * CK_PAGE,
+	    MADV_POPULATE_WRITE);
+	st->ready += n;
+}
+
 int
 ck_store_put(struct ck_store *st, uint32_t pid, uint64_t addr,
     const uint8_t *data, uint32_t npages, struct ckpt_err *e)
@@ -616,6 +630,8 @@ ck_store_put(struct ck_store *st, uint32_t pid, uint64_t addr,
 			if (st->used == st->room && (r = more_room(st, e)) !=
 			    0)
 				return r;
+			if (st->used == st->ready)
+				fault_in(st);
 			c->page[k] = (uint32_t)st->used++;
 			c->have |= (uint16_t)(1u << k);
 		}

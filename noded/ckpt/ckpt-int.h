@@ -335,6 +335,8 @@ struct ck_store *ck_store_new_cap(uint64_t cap);
 void	ck_store_free(struct ck_store *st);
 int	ck_store_put(struct ck_store *st, uint32_t pid, uint64_t addr,
 	    const uint8_t *data, uint32_t npages, struct ckpt_err *e);
+int	ck_store_reserve(struct ck_store *st, uint32_t pid, uint64_t addr,
+	    uint32_t npages, uint8_t **dstp, struct ckpt_err *e);
 void	ck_store_forget(struct ck_store *st, uint32_t pid, uint64_t addr,
 	    uint32_t npages);
 /* Calls fn for each run of pages the store has in [addr, +npages) of

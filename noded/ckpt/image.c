@@ -902,6 +902,14 @@ sec_head(struct ck_stream *s, uint8_t hdr[12], uint32_t *typep,
 	return 0;
 }
 
+static int
+crc_mismatch(uint64_t end, uint32_t type, struct ckpt_err *e)
+{
+	return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: checksum mismatch "
+	    "in section type %u ending at byte %llu", type,
+	    (unsigned long long)end);
+}
+
 /*
  * Checks the len bytes of a section read into data against its header
  * (sets e); end is the stream offset just after it, for the message.
@@ -918,9 +926,7 @@ sec_check(uint64_t end, const uint8_t hdr[12], uint32_t type, uint32_t len,
 	else
 		got = ck_crc32c(ck_crc32c(0, hdr, 8), data, len);
 	if (got != crc)
-		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: checksum "
-		    "mismatch in section type %u ending at byte %llu", type,
-		    (unsigned long long)end);
+		return crc_mismatch(end, type, e);
 	return 0;
 }
 
@@ -1363,20 +1369,18 @@ ck_read_pages(struct ck_stream *s, ck_pages_fn fn, void *arg,
 	return r;
 }
 
-int
-ck_read_section(struct ck_stream *s, uint32_t *typep, struct buf **payloadp,
-    uint32_t *procp, uint64_t *addrp, uint32_t *npagesp,
-    const uint8_t **pagesp, struct ckpt_err *e)
+/* ck_read_section() once the header is read. */
+static int
+sec_rest(struct ck_stream *s, const uint8_t hdr[12], uint32_t type,
+    uint32_t len, uint32_t crc, struct buf **payloadp, uint32_t *procp,
+    uint64_t *addrp, uint32_t *npagesp, const uint8_t **pagesp,
+    struct ckpt_err *e)
 {
-	uint8_t hdr[12];
 	struct buf *b = NULL;
-	uint32_t type, len, crc;
 	uint8_t *dst = NULL;
 	int r;
 
 	*payloadp = NULL;
-	if ((r = sec_head(s, hdr, &type, &len, &crc, e)) != 0)
-		return r;
 	if (type == CK_SEC_PAGES || type == CK_SEC_PRECOPY) {
 		if (s->pages == NULL &&
 		    (s->pages = aligned_alloc(CK_PAGE, WBUF_SIZE)) == NULL)
@@ -1395,11 +1399,26 @@ ck_read_section(struct ck_stream *s, uint32_t *typep, struct buf **payloadp,
 		buf_free(b);
 		return r;
 	}
-	*typep = type;
 	if (type == CK_SEC_PAGES || type == CK_SEC_PRECOPY)
 		return sec_pages(dst, len, procp, addrp, npagesp, pagesp, e);
 	*payloadp = b;
 	return 0;
+}
+
+int
+ck_read_section(struct ck_stream *s, uint32_t *typep, struct buf **payloadp,
+    uint32_t *procp, uint64_t *addrp, uint32_t *npagesp,
+    const uint8_t **pagesp, struct ckpt_err *e)
+{
+	uint8_t hdr[12];
+	uint32_t len, crc;
+	int r;
+
+	*payloadp = NULL;
+	if ((r = sec_head(s, hdr, typep, &len, &crc, e)) != 0)
+		return r;
+	return sec_rest(s, hdr, *typep, len, crc, payloadp, procp, addrp,
+	    npagesp, pagesp, e);
 }
 
 /* Decodes a KEEP or FORGET section (16 bytes: proc, address, count). */
@@ -1423,29 +1442,71 @@ sec_run(const uint8_t *d, uint32_t *procp, uint64_t *addrp, uint32_t *np,
  * FORGET runs out of it, up to PC_END.  The job still runs at the other
  * end meanwhile, so this may take long; nothing is created yet.
  */
+/*
+ * One PRECOPY section, its header read: pages the store has none of yet
+ * are read straight into it (ck_store_reserve), the others through our
+ * buffer and ck_store_put.  The checksum is checked either way.
+ */
+static int
+precopy_run(struct ck_stream *s, const uint8_t hdr[12], uint32_t len,
+    uint32_t crc, struct ckpt_err *e)
+{
+	uint8_t pre[16], *dst;
+	uint64_t addr;
+	uint32_t proc, np;
+	int r;
+
+	if ((r = sec_read(s, 16, pre, e)) != 0 ||
+	    (r = sec_prefix(pre, &proc, &addr, &np, e)) != 0)
+		return r;
+	if (np != (len - 16) / CK_PAGE || addr % CK_PAGE != 0)
+		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: bad page "
+		    "run header");
+	if (addr >= CK_ADDR_MAX || (uint64_t)np > (CK_ADDR_MAX - addr) /
+	    CK_PAGE)
+		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: pre-copy "
+		    "pages out of range");
+	if ((r = ck_store_reserve(s->store, proc, addr, np, &dst, e)) != 0)
+		return r;
+	if (dst != NULL) {
+		if ((r = sec_read(s, len - 16, dst, e)) != 0)
+			return r;
+		if (page_crc(hdr, pre, ck_page_sum(dst, len - 16)) != crc)
+			return crc_mismatch(s->bytes, CK_SEC_PRECOPY, e);
+		return 0;
+	}
+	if (s->pages == NULL &&
+	    (s->pages = aligned_alloc(CK_PAGE, WBUF_SIZE)) == NULL)
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	memcpy(s->pages, pre, 16);
+	if ((r = sec_read(s, len - 16, s->pages + 16, e)) != 0 ||
+	    (r = sec_check(s->bytes, hdr, CK_SEC_PRECOPY, len, crc, s->pages,
+	    e)) != 0)
+		return r;
+	return ck_store_put(s->store, proc, addr, s->pages + 16, np, e);
+}
+
 static int
 read_precopy(struct ck_stream *s, struct ckpt_err *e)
 {
+	uint8_t hdr[12];
 	struct buf *b;
 	const uint8_t *pages;
 	uint64_t addr;
-	uint32_t type, proc, np;
+	uint32_t type, len, crc, proc, np;
 	int r;
 
 	for (;;) {
-		if ((r = ck_read_section(s, &type, &b, &proc, &addr, &np,
-		    &pages, e)) != 0)
+		if ((r = sec_head(s, hdr, &type, &len, &crc, e)) != 0)
 			return r;
 		if (type == CK_SEC_PRECOPY) {
-			if (addr >= CK_ADDR_MAX || (uint64_t)np >
-			    (CK_ADDR_MAX - addr) / CK_PAGE)
-				return ck_fail(e, SS_ERR_CORRUPT, "corrupt "
-				    "image: pre-copy pages out of range");
-			if ((r = ck_store_put(s->store, proc, addr, pages, np,
-			    e)) != 0)
+			if ((r = precopy_run(s, hdr, len, crc, e)) != 0)
 				return r;
 			continue;
 		}
+		if ((r = sec_rest(s, hdr, type, len, crc, &b, &proc, &addr,
+		    &np, &pages, e)) != 0)
+			return r;
 		if (type == CK_SEC_FORGET) {
 			r = sec_run(buf_ptr(b), &proc, &addr, &np, e);
 			buf_free(b);

@@ -606,25 +606,51 @@ fault_in(struct ck_store *st)
 	st->ready += n;
 }
 
+/* The chunk that holds page a of pid: c itself when a is in it, else
+ * looked up, made if new (NULL: out of memory); *k the page's place. */
+static struct chunk *
+chunk_at(struct ck_store *st, struct chunk *c, uint32_t pid, uint64_t a,
+    uint32_t *k)
+{
+	uint64_t base = a & ~(CHUNK_BYTES - 1);
+
+	*k = (uint32_t)((a - base) / CK_PAGE);
+	return c != NULL && c->base == base ? c : chunk_get(st, pid, base);
+}
+
+/* Page k of c is the next page of mem from now on (and not zero: a
+ * FORGET may have come for it before it was ever held). */
+static void
+hold(struct ck_store *st, struct chunk *c, uint32_t k)
+{
+	c->page[k] = (uint32_t)st->used++;
+	c->have |= (uint16_t)(1u << k);
+	c->zero &= (uint16_t)~(1u << k);
+}
+
+static int
+check_pid(uint32_t pid, struct ckpt_err *e)
+{
+	if (pid == 0 || pid > (uint32_t)INT32_MAX)
+		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: pre-copy of "
+		    "pid %u", pid);
+	return 0;
+}
+
 int
 ck_store_put(struct ck_store *st, uint32_t pid, uint64_t addr,
     const uint8_t *data, uint32_t npages, struct ckpt_err *e)
 {
 	struct chunk *c = NULL;
-	uint64_t a, base;
 	uint32_t i, k;
 	int r;
 
-	if (pid == 0 || pid > (uint32_t)INT32_MAX)
-		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: pre-copy of "
-		    "pid %u", pid);
+	if ((r = check_pid(pid, e)) != 0)
+		return r;
 	st->runs++;
 	for (i = 0; i < npages; i++) {
-		a = addr + (uint64_t)i * CK_PAGE;
-		base = a & ~(CHUNK_BYTES - 1);
-		k = (uint32_t)((a - base) / CK_PAGE);
-		if ((c == NULL || c->base != base) &&
-		    (c = chunk_get(st, pid, base)) == NULL)
+		if ((c = chunk_at(st, c, pid, addr + (uint64_t)i * CK_PAGE,
+		    &k)) == NULL)
 			return ck_fail(e, SS_ERR_ALLOC, "out of memory");
 		if (!(c->have & (1u << k))) {
 			if (st->used == st->room && (r = more_room(st, e)) !=
@@ -632,13 +658,60 @@ ck_store_put(struct ck_store *st, uint32_t pid, uint64_t addr,
 				return r;
 			if (st->used == st->ready)
 				fault_in(st);
-			c->page[k] = (uint32_t)st->used++;
-			c->have |= (uint16_t)(1u << k);
+			hold(st, c, k);
 		}
 		c->zero &= (uint16_t)~(1u << k);
 		memcpy(st->mem + (size_t)c->page[k] * CK_PAGE,
 		    data + (size_t)i * CK_PAGE, CK_PAGE);
 	}
+	return 0;
+}
+
+/*
+ * Room for a run of pages the store has none of yet (a first round's),
+ * side by side, in *dstp: the caller reads them straight in there, with
+ * no copy between.  *dstp is NULL, and nothing changes, when one of them
+ * is held already (a later round's copy replaces it: ck_store_put).  The
+ * run counts as held once this returns: a caller that cannot fill it
+ * gives up the whole restore.
+ */
+int
+ck_store_reserve(struct ck_store *st, uint32_t pid, uint64_t addr,
+    uint32_t npages, uint8_t **dstp, struct ckpt_err *e)
+{
+	const struct chunk *f = NULL;
+	struct chunk *c = NULL;
+	uint64_t a, base, fbase = 1, first;
+	uint32_t i, k;
+	int r;
+
+	*dstp = NULL;
+	if ((r = check_pid(pid, e)) != 0)
+		return r;
+	for (i = 0; i < npages; i++) {
+		a = addr + (uint64_t)i * CK_PAGE;
+		base = a & ~(CHUNK_BYTES - 1);
+		if (base != fbase) {
+			f = chunk_find(st, pid, base);
+			fbase = base;
+		}
+		if (f != NULL && (f->have & (1u << ((a - base) / CK_PAGE))))
+			return 0;
+	}
+	while (st->room - st->used < npages)
+		if ((r = more_room(st, e)) != 0)
+			return r;
+	while (st->ready < st->used + npages)
+		fault_in(st);
+	st->runs++;
+	first = st->used;
+	for (i = 0; i < npages; i++) {
+		if ((c = chunk_at(st, c, pid, addr + (uint64_t)i * CK_PAGE,
+		    &k)) == NULL)
+			return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+		hold(st, c, k);
+	}
+	*dstp = st->mem + first * CK_PAGE;
 	return 0;
 }
 

@@ -220,7 +220,7 @@ test_chunk_edges(void **state)
 	struct ck_store *st = ck_store_new();
 	struct ckpt_err e;
 	struct got g;
-	uint8_t *a = pages(40, 100);
+	uint8_t *a = pages(40, 100), *dst;
 	uint64_t at = 0x7000000 + 10 * PG;	/* 6 pages before an edge */
 	uint32_t i;
 
@@ -243,6 +243,20 @@ test_chunk_edges(void **state)
 	assert_int_equal(g.calls, 2);
 	assert_true(g.addr[5] == at + 7 * PG);
 	assert_int_equal(g.fill[5], 107);
+	/* A page forgotten before it was ever held, then read into room
+	 * made for a new run: given, not zero. */
+	ck_store_forget(st, 3, at + 40 * PG, 1);
+	assert_int_equal(ck_store_reserve(st, 3, at + 40 * PG, 1, &dst, &e), 0);
+	assert_non_null(dst);
+	memset(dst, 0xab, PG);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(ck_store_give(st, 3, 0, at + 40 * PG, 1, collect, &g,
+	    &e), 0);
+	assert_int_equal(g.pages, 1);
+	assert_int_equal(g.fill[0], 0xab);
+	/* Room is only made for pages the store has none of. */
+	assert_int_equal(ck_store_reserve(st, 3, at + 39 * PG, 2, &dst, &e), 0);
+	assert_null(dst);
 	free(a);
 	ck_store_free(st);
 }

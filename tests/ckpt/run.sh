@@ -274,12 +274,7 @@ for mode in file pipe; do
 	seq 1 20000 > "$D/want"
 	start sh -c 'seq 1 20000 | { sleep 0.3; while read l; do echo "$l"; done; } > '"$D/out"
 	wait_for test -s "$D/out"
-	if [ $mode = file ]; then
-		ckpt file $P --same-pid
-	else
-		pidns_ckpt $P
-	fi
-	if [ $? = 0 ]; then
+	if dump_tree $mode $P; then
 		if [ $mode = pipe ]; then
 			# The restored tree may end before we look: every
 			# process still there must have its dumped pid.
@@ -363,12 +358,7 @@ real_prog() {
 			ns_pid $P
 			old=$NSPID
 			# sh waits for its child by pid: --same-pid.
-			if [ $mode = file ]; then
-				ckpt file $P --same-pid
-			else
-				pidns_ckpt $P
-			fi
-			if [ $? != 0 ]; then
+			if ! dump_tree $mode $P; then
 				not_ok "$what: dump and restore $i"
 				continue 2
 			fi
@@ -1067,12 +1057,7 @@ for mode in file pipe; do
 	seq 1 20000 > "$D/want"
 	start sh -c 'seq 1 20000 | { sleep 0.3; while read l; do echo "$l"; done; } > '"$D/out"
 	wait_for test -s "$D/out"
-	if [ $mode = file ]; then
-		PC=2 ckpt file $P --same-pid
-	else
-		PC=2 pidns_ckpt $P
-	fi
-	if [ $? = 0 ]; then
+	if PC=2 dump_tree $mode $P; then
 		wait "$RP"; rc=$?
 		what="pre-copy of sh -c 'producer | consumer' ($mode)"
 		check "$what: exit 0" [ $rc = 0 ]

@@ -199,11 +199,42 @@ dump_tree() {
 	fi
 }
 
-# only_child PID: PID has exactly one child.
-only_child() {
+# tree_pids PID: PID and its descendants, a line each (our pids).
+tree_pids() {
+	local c
 	local -a kids=()
+	echo "$1"
 	read -r -a kids 2>/dev/null < "/proc/$1/task/$1/children"
-	[ ${#kids[@]} = 1 ]
+	for c in "${kids[@]}"; do
+		tree_pids "$c"
+	done
+}
+
+# pipe_end_gone PID FD MODE: the pipe that a process of PID's tree has at
+# fd FD is open with access MODE (0 read, 1 write) nowhere in the tree,
+# the parent shell's own copies included (false while there is no such
+# pipe yet).
+pipe_end_gone() {
+	local p f pipe= acc
+	local -a ps
+	mapfile -t ps < <(tree_pids "$1")
+	for p in "${ps[@]}"; do
+		f=$(readlink "/proc/$p/fd/$2" 2>/dev/null) || continue
+		if [[ $f == pipe:* ]]; then
+			pipe=$f
+			break
+		fi
+	done
+	[ -n "$pipe" ] || return 1
+	for p in "${ps[@]}"; do
+		for f in /proc/$p/fd/*; do
+			[ "$(readlink "$f" 2>/dev/null)" = "$pipe" ] || continue
+			acc=$(awk '$1 == "flags:" { print substr($2, length($2)) % 4 }' \
+			    "/proc/$p/fdinfo/${f##*/}" 2>/dev/null)
+			[ "$acc" = "$3" ] && return 1
+		done
+	done
+	return 0
 }
 
 # subset A B: every line of A is in B.
@@ -302,7 +333,7 @@ for mode in file pipe; do
 	seq 1 10000 > "$D/want"
 	start sh -c 'seq 1 10000 | { until [ -e '"$D/go"' ]; do sleep 0.02;
 	    done; while read l; do echo "$l"; done; } > '"$D/out"
-	wait_for only_child $P
+	wait_for pipe_end_gone $P 0 1
 	what="pipeline whose writer ended ($mode)"
 	if dump_tree $mode $P; then
 		touch "$D/go"
@@ -322,7 +353,7 @@ for mode in file pipe; do
 	newdir ended-reader-$mode
 	start sh -c '{ trap "" PIPE; until [ -e '"$D/go"' ]; do
 	    sleep 0.02; done; echo x; echo "rc=$?" > '"$D/rc"'; } | true'
-	wait_for only_child $P
+	wait_for pipe_end_gone $P 1 0
 	what="pipeline whose reader ended ($mode)"
 	if dump_tree $mode $P; then
 		touch "$D/go"

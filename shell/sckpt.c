@@ -19,10 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "noded/ckpt/ckpt.h"
+
+#define BUSY_TRIES	25		/* of 20 ms: a passing child */
 
 static void
 usage(void)
@@ -51,9 +54,10 @@ cmd_dump(int argc, char **argv)
 	struct ckpt_err e;
 	const char *out = NULL;
 	char *end;
+	const struct timespec busy_wait = { 0, 20 * 1000 * 1000 };
 	long rounds = 0, i;
 	uint64_t bytes, pages;
-	int ch, fd, r = 0;
+	int ch, fd, tries, created = 0, r = 0;
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "t:o:", lo, NULL)) != -1) {
@@ -83,10 +87,16 @@ cmd_dump(int argc, char **argv)
 	}
 	if (optind != argc || o.pid == 0 || out == NULL)
 		usage();
+	/* A failed dump removes the file only if it made it: never what was
+	 * there before (-o /dev/null, a file of the user's). */
 	if (strcmp(out, "-") == 0)
 		fd = STDOUT_FILENO;
-	else if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1) {
+	else if ((fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) != -1)
+		created = 1;
+	else if (errno == EEXIST)
+		fd = open(out, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd == -1) {
 		fprintf(stderr, "sckpt: %s: %s\n", out, strerror(errno));
 		return 1;
 	}
@@ -103,8 +113,17 @@ cmd_dump(int argc, char **argv)
 			    (unsigned long long)pages,
 			    (unsigned long long)bytes);
 	}
-	if (r == 0)
-		r = ckpt_dump(&o, &st, &e);
+	/* A process of the tree ending while it is checked or frozen (a
+	 * child of a shell loop) makes the dump say "busy" before it writes
+	 * a byte: the tree runs on untouched, and we try again a moment
+	 * later, as sshell-mover does. */
+	for (tries = 0; r == 0; tries++) {
+		if ((r = ckpt_dump(&o, &st, &e)) != SS_ERR_BUSY ||
+		    tries == BUSY_TRIES)
+			break;
+		r = 0;
+		nanosleep(&busy_wait, NULL);
+	}
 	ckpt_precopy_free(o.precopy);
 	if (r == 0 && fd != STDOUT_FILENO && close(fd) == -1) {
 		fprintf(stderr, "sckpt: %s: %s\n", out, strerror(errno));
@@ -113,7 +132,8 @@ cmd_dump(int argc, char **argv)
 	if (r != 0) {
 		if (fd != STDOUT_FILENO) {
 			close(fd);
-			unlink(out);
+			if (created)
+				(void)unlink(out);
 		}
 		fprintf(stderr, "sckpt: dump %d: %s\n", o.pid, e.msg);
 		return 1;

@@ -236,6 +236,7 @@ freeze_threads(struct ck_proc *p, int *newp, struct ck_frozen *fz,
 	struct dirent *de;
 	pid_t tid;
 	struct ck_thread *nt;
+	uint32_t zst;
 	char state;
 	int r = 0;
 
@@ -285,6 +286,12 @@ freeze_threads(struct ck_proc *p, int *newp, struct ck_frozen *fz,
 				r = 0;
 				continue;
 			}
+			/* The process itself ended (a child of a shell loop,
+			 * now a zombie its parent has not reaped): busy, a
+			 * passing state; the caller tries again. */
+			if (tid == p->pid && ck_task_zombie(p->pid, &zst))
+				r = ck_fail(e, SS_ERR_BUSY, "process %d ended "
+				    "while the tree was being frozen", p->pid);
 			break;
 		}
 		nt[p->nthr].tid = tid;

@@ -328,15 +328,17 @@ for mode in file pipe; do
 
 	# The same after the producer has ended: the pipe holds the rest of
 	# its output and has no writer left.  The restored reader reads the
-	# rest, then EOF (not the restorer's stdin).
+	# rest, then EOF (not the restorer's stdin).  The reader waits in one
+	# sleep, which the dump comes well within: a loop of short sleeps
+	# would have processes ending while the dump checks the tree, which
+	# it refuses.
 	newdir ended-writer-$mode
 	seq 1 10000 > "$D/want"
-	start sh -c 'seq 1 10000 | { until [ -e '"$D/go"' ]; do sleep 0.02;
-	    done; while read l; do echo "$l"; done; } > '"$D/out"
+	start sh -c 'seq 1 10000 | { sleep 3; while read l; do echo "$l";
+	    done; } > '"$D/out"
 	wait_for pipe_end_gone $P 0 1
 	what="pipeline whose writer ended ($mode)"
 	if dump_tree $mode $P; then
-		touch "$D/go"
 		wait "$RP"; rc=$?
 		check "$what: exit 0" [ $rc = 0 ]
 		check "$what: the rest of the output, then EOF" \
@@ -351,12 +353,11 @@ for mode in file pipe; do
 	# A writer whose reader has ended: after the restore its write
 	# fails with EPIPE (SIGPIPE ignored), as it would have.
 	newdir ended-reader-$mode
-	start sh -c '{ trap "" PIPE; until [ -e '"$D/go"' ]; do
-	    sleep 0.02; done; echo x; echo "rc=$?" > '"$D/rc"'; } | true'
+	start sh -c '{ trap "" PIPE; sleep 3; echo x; echo "rc=$?" > '"$D/rc"';
+	    } | true'
 	wait_for pipe_end_gone $P 1 0
 	what="pipeline whose reader ended ($mode)"
 	if dump_tree $mode $P; then
-		touch "$D/go"
 		wait "$RP"
 		check "$what: the write fails" grep -q '^rc=[1-9]' "$D/rc"
 	else
@@ -521,6 +522,19 @@ else
 	not_ok "--leave-running: dump"
 	not_ok "--leave-running: copies"
 fi
+# A shell that forks a short-lived child all the time: a child that
+# ends while the dump checks or freezes the tree makes it try again,
+# not refuse (before: about one dump in ten refused).
+newdir churn
+start sh -c 'while :; do /bin/true; done'
+nref=0
+for i in $(seq 1 20); do
+	"$SCKPT" dump -t $P -o /dev/null --leave-running 2>>"$D/dump.err" ||
+	    nref=$((nref + 1))
+done
+check "a tree forking all the time: 20 dumps, none refused" [ $nref = 0 ]
+check "... and it runs on" kill -0 $P
+kill_tree $P
 }
 
 # --freezer: a tree in a cgroup of its own (v2 where there is one, else
@@ -697,6 +711,21 @@ refuse ptmx ptmx
 refuse posixtimer "POSIX timer"
 refuse seccomp seccomp
 refuse traced "already traced"
+
+# A refused dump removes the image file it made, and only that: a file
+# that was there before stays (once, `sckpt dump -o /dev/null` that
+# failed removed /dev/null).
+newdir refused-out
+start "$TB/holder" socket "$D/f"
+wait_for test -e "$D/f.ready"
+"$SCKPT" dump -t $P -o "$D/new.img" 2>"$D/dump1.out"
+check "a refused dump leaves no image of its own behind" \
+    [ -s "$D/dump1.out" -a ! -e "$D/new.img" ]
+echo mine > "$D/old.img"
+"$SCKPT" dump -t $P -o "$D/old.img" 2>"$D/dump2.out"
+check "... and removes no file that was there before" \
+    [ -s "$D/dump2.out" -a -e "$D/old.img" ]
+kill_tree $P
 
 # sckpt check says ok on what can be dumped, and stops nothing.
 newdir check-ok

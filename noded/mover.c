@@ -78,7 +78,6 @@
 #define SSH_TIMEOUT	10		/* s, connect and calls */
 #define VERDICT_MS	120000		/* the target's restore, at most */
 #define STDIN_MAX	(16u * 1024 * 1024)
-#define BUSY_TRIES	25		/* of 20 ms: a passing zombie */
 #define PC_ROUNDS	5		/* pre-copy rounds at most */
 #define PC_ENOUGH	(2u << 20)	/* a round this small ends them */
 #define PC_SLOW_ROUNDS	5		/* more of them in all, once slowed */
@@ -603,7 +602,7 @@ static int
 start_target(struct mover *m)
 {
 	struct buf *f, *p = NULL;
-	struct timespec busy_wait = { 0, 20 * 1000 * 1000 };
+	struct timespec busy_wait = { 0, CKPT_BUSY_WAIT_MS * 1000000L };
 	char cmd[64];
 	uint32_t code;
 	uint8_t type;
@@ -622,7 +621,7 @@ start_target(struct mover *m)
 			return r;
 		}
 		/* Busy: the job left the target a moment ago. */
-		if (type != MSG_ERROR || tries == BUSY_TRIES * 5 ||
+		if (type != MSG_ERROR || tries == CKPT_BUSY_TRIES * 5 ||
 		    buf_peek_u32(p, 0, &code) != 0 ||
 		    (int32_t)code != SS_ERR_BUSY)
 			break;
@@ -765,7 +764,7 @@ main(int argc, char **argv)
 	struct ckpt_throttle *thr = NULL;
 	int level = 0;
 	const char *cut;
-	struct timespec busy_wait = { 0, 20 * 1000 * 1000 };
+	struct timespec busy_wait = { 0, CKPT_BUSY_WAIT_MS * 1000000L };
 	int r, tries;
 
 	log_init("sshell-mover", argc > 1 && strcmp(argv[1], "-d") == 0,
@@ -796,7 +795,7 @@ main(int argc, char **argv)
 	}
 	/* 1. Can it move at all?  Nothing is frozen for this. */
 	for (tries = 0; (r = ckpt_check((pid_t)m->spec.pid, &ce)) ==
-	    SS_ERR_BUSY && tries < BUSY_TRIES; tries++)
+	    SS_ERR_BUSY && tries < CKPT_BUSY_TRIES; tries++)
 		nanosleep(&busy_wait, NULL);
 	if (r != 0) {
 		fail(m, "%s", ce.msg);
@@ -852,7 +851,7 @@ main(int argc, char **argv)
 	for (tries = 0;; tries++) {
 		m->t_freeze = now_us();
 		if ((r = ckpt_dump(&o, &st, &ce)) != SS_ERR_BUSY ||
-		    tries == BUSY_TRIES)
+		    tries == CKPT_BUSY_TRIES)
 			break;
 		nanosleep(&busy_wait, NULL);
 	}

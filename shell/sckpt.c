@@ -25,8 +25,6 @@
 #include "err.h"
 #include "noded/ckpt/ckpt.h"
 
-#define BUSY_TRIES	25		/* of 20 ms: a passing child */
-
 static void
 usage(void)
 {
@@ -54,7 +52,7 @@ cmd_dump(int argc, char **argv)
 	struct ckpt_err e;
 	const char *out = NULL;
 	char *end;
-	const struct timespec busy_wait = { 0, 20 * 1000 * 1000 };
+	const struct timespec busy_wait = { 0, CKPT_BUSY_WAIT_MS * 1000000L };
 	long rounds = 0, i;
 	uint64_t bytes, pages;
 	int ch, fd, tries, created = 0, r = 0;
@@ -113,13 +111,10 @@ cmd_dump(int argc, char **argv)
 			    (unsigned long long)pages,
 			    (unsigned long long)bytes);
 	}
-	/* A process of the tree ending while it is checked or frozen (a
-	 * child of a shell loop) makes the dump say "busy" before it writes
-	 * a byte: the tree runs on untouched, and we try again a moment
-	 * later, as sshell-mover does. */
+	/* Busy (ckpt.h): try again a moment later, as sshell-mover does. */
 	for (tries = 0; r == 0; tries++) {
 		if ((r = ckpt_dump(&o, &st, &e)) != SS_ERR_BUSY ||
-		    tries == BUSY_TRIES)
+		    tries == CKPT_BUSY_TRIES)
 			break;
 		r = 0;
 		nanosleep(&busy_wait, NULL);

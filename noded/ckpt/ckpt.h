@@ -111,6 +111,14 @@ int	ckpt_throttle_start(const char *freezer, unsigned run_ms,
 void	ckpt_throttle_stop(struct ckpt_throttle *t);
 
 /*
+ * A dump or check that fails with SS_ERR_BUSY met a process of the tree
+ * on its way out (a child of a shell loop): it wrote nothing and the tree
+ * runs on untouched, so the caller may try again a moment later.
+ */
+#define CKPT_BUSY_TRIES		25
+#define CKPT_BUSY_WAIT_MS	20
+
+/*
  * Dumps the tree rooted at o->pid to o->out_fd.  Anything the engine cannot
  * carry is refused before anything is written, and the tree runs on
  * untouched.  st may be NULL.  The caller keeps o->out_fd open and closes it.

@@ -1369,6 +1369,16 @@ ck_read_pages(struct ck_stream *s, ck_pages_fn fn, void *arg,
 	return r;
 }
 
+/* The stream's buffer for a section of pages, made on first use. */
+static int
+pages_buf(struct ck_stream *s, struct ckpt_err *e)
+{
+	if (s->pages == NULL &&
+	    (s->pages = aligned_alloc(CK_PAGE, WBUF_SIZE)) == NULL)
+		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	return 0;
+}
+
 /* ck_read_section() once the header is read. */
 static int
 sec_rest(struct ck_stream *s, const uint8_t hdr[12], uint32_t type,
@@ -1382,9 +1392,8 @@ sec_rest(struct ck_stream *s, const uint8_t hdr[12], uint32_t type,
 
 	*payloadp = NULL;
 	if (type == CK_SEC_PAGES || type == CK_SEC_PRECOPY) {
-		if (s->pages == NULL &&
-		    (s->pages = aligned_alloc(CK_PAGE, WBUF_SIZE)) == NULL)
-			return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+		if ((r = pages_buf(s, e)) != 0)
+			return r;
 		dst = s->pages;
 	} else {
 		if ((b = buf_new(len)) == NULL)
@@ -1475,9 +1484,8 @@ precopy_run(struct ck_stream *s, const uint8_t hdr[12], uint32_t len,
 			return crc_mismatch(s->bytes, CK_SEC_PRECOPY, e);
 		return 0;
 	}
-	if (s->pages == NULL &&
-	    (s->pages = aligned_alloc(CK_PAGE, WBUF_SIZE)) == NULL)
-		return ck_fail(e, SS_ERR_ALLOC, "out of memory");
+	if ((r = pages_buf(s, e)) != 0)
+		return r;
 	memcpy(s->pages, pre, 16);
 	if ((r = sec_read(s, len - 16, s->pages + 16, e)) != 0 ||
 	    (r = sec_check(s->bytes, hdr, CK_SEC_PRECOPY, len, crc, s->pages,

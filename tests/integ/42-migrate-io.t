@@ -104,14 +104,20 @@ until (-e $ARGV[0]) {
 print "then $_" while <STDIN>;
 print "eof\n";
 EOS
-GO2=$T_TMP/go2
-mkfifo "$T_TMP/in2"
-on n3 sshell -c "@n1 perl $T_TMP/reader.pl $GO2" <"$T_TMP/in2" >"$T_TMP/late.out" 2>&1 7>&- &
-SH=$!
-exec 7>"$T_TMP/in2"
-echo "line 1" >&7
-check "the job reads its first line" wait_for 20 grep -qx "got line 1" "$T_TMP/late.out"
-printf 'line 2\nline 3\n' >&7
+# reader_job FROM NAME: reader.pl on n1, started by sshell on FROM, its
+# stdin the fifo NAME (our fd 7), its output NAME.out, its go file
+# NAME.go; once it has read "line 1", two more lines go into its pipe.
+reader_job() {
+	mkfifo "$T_TMP/$2"
+	on "$1" sshell -c "@n1 perl $T_TMP/reader.pl $T_TMP/$2.go" \
+		<"$T_TMP/$2" >"$T_TMP/$2.out" 2>&1 7>&- &
+	SH=$!
+	exec 7>"$T_TMP/$2"
+	echo "line 1" >&7
+	check "the job reads its first line" wait_for 20 grep -qx "got line 1" "$T_TMP/$2.out"
+	printf 'line 2\nline 3\n' >&7
+}
+reader_job n3 late
 check "two more lines wait in its pipe" wait_for 20 grep -qx "pending 14" "$T_TMP/late.out"
 GL=$(on n1 sps --no-headers -o gpid,cmd | awk '/reader.pl/ { print $1; exit }')
 like "$GL" '^[0-9]+$' "its GPID: $GL"
@@ -130,7 +136,7 @@ node_up() { on n1 snodes 2>/dev/null | grep -q "^[0-9]* *n2 .* up "; }
 check "n2 is back" wait_for 30 node_up
 late_runs() { [[ $(sps_field n1 "$GL" node) == n2 && $(sps_field n1 "$GL" state) == [RSD] ]]; }
 check "the copy runs on n2, let go by n1's record" wait_for 30 late_runs
-touch "$GO2"
+touch "$T_TMP/late.go"
 exec 7>&-
 wait "$SH"
 is "$?" 0 "EOF ends the job, and sshell exits 0"
@@ -142,21 +148,14 @@ check "the lines it had not read reached it on n2, once, in order" cmp "$T_TMP/l
 # The job reads one line, then waits; two more lines and the input's EOF
 # follow, so its pipe holds them with no writer left (noded and the
 # shepherd closed theirs).  The moved copy reads them and then EOF, once.
-GO3=$T_TMP/go3
-mkfifo "$T_TMP/in3"
-on n1 sshell -c "@n1 perl $T_TMP/reader.pl $GO3" <"$T_TMP/in3" >"$T_TMP/ended.out" 2>&1 7>&- &
-SH=$!
-exec 7>"$T_TMP/in3"
-echo "line 1" >&7
-check "a job reads its first line" wait_for 20 grep -qx "got line 1" "$T_TMP/ended.out"
-printf 'line 2\nline 3\n' >&7
+reader_job n1 ended
 exec 7>&-
 check "two lines wait in its pipe, with no writer left" \
 	wait_for 20 grep -qx "pending 14 ended" "$T_TMP/ended.out"
 GE=$(on n1 sps --no-headers -o gpid,cmd | awk '/reader.pl/ { print $1; exit }')
 run on n1 smigrate "$GE" n2
 is "$RC" 0 "it moves to n2 ($ERR)"
-touch "$GO3"
+touch "$T_TMP/ended.go"
 wait "$SH"
 is "$?" 0 "it reads to EOF on n2, and sshell exits 0"
 printf 'got line 1\nthen line 2\nthen line 3\neof\n' >"$T_TMP/ended.want"

@@ -34,6 +34,7 @@
  * then PRECOPY sections (as PAGES, with the pid in place of the process
  * index), FORGET sections (pid, address, count: pages sent before that
  * are zero now), and PC_END; the file header above and the image follow.
+ * A run of PAGES, PRECOPY, KEEP or FORGET is CK_PAGES_MAX pages at most.
  *
  * Versions: 2; 3 added the shared object number to every mapping (the
  * pages of an object shared by several mappings appear once); 4 added the
@@ -1430,7 +1431,12 @@ ck_read_section(struct ck_stream *s, uint32_t *typep, struct buf **payloadp,
 	    npagesp, pagesp, e);
 }
 
-/* Decodes a KEEP or FORGET section (16 bytes: proc, address, count). */
+/*
+ * Decodes a KEEP or FORGET section (16 bytes: proc, address, count).  A
+ * dump writes them CK_PAGES_MAX pages long at most, as it does PAGES:
+ * longer is refused, for 16 bytes must not buy a reader work without end
+ * (a FORGET of 2^32 pages took a minute to walk).
+ */
 static int
 sec_run(const uint8_t *d, uint32_t *procp, uint64_t *addrp, uint32_t *np,
     struct ckpt_err *e)
@@ -1439,7 +1445,8 @@ sec_run(const uint8_t *d, uint32_t *procp, uint64_t *addrp, uint32_t *np,
 
 	if ((r = sec_prefix(d, procp, addrp, np, e)) != 0)
 		return r;
-	if (*np == 0 || *addrp % CK_PAGE != 0 || *addrp >= CK_ADDR_MAX ||
+	if (*np == 0 || *np > CK_PAGES_MAX || *addrp % CK_PAGE != 0 ||
+	    *addrp >= CK_ADDR_MAX ||
 	    (uint64_t)*np > (CK_ADDR_MAX - *addrp) / CK_PAGE)
 		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: bad page "
 		    "run header");

@@ -1454,11 +1454,6 @@ sec_run(const uint8_t *d, uint32_t *procp, uint64_t *addrp, uint32_t *np,
 }
 
 /*
- * The pre-copy, after its file header: PRECOPY runs into the store,
- * FORGET runs out of it, up to PC_END.  The job still runs at the other
- * end meanwhile, so this may take long; nothing is created yet.
- */
-/*
  * One PRECOPY section, its header read: pages the store has none of yet
  * are read straight into it (ck_store_reserve), the others through our
  * buffer and ck_store_put.  The checksum is checked either way.
@@ -1468,16 +1463,14 @@ precopy_run(struct ck_stream *s, const uint8_t hdr[12], uint32_t len,
     uint32_t crc, struct ckpt_err *e)
 {
 	uint8_t pre[16], *dst;
+	const uint8_t *unused;
 	uint64_t addr;
 	uint32_t proc, np;
 	int r;
 
 	if ((r = sec_read(s, 16, pre, e)) != 0 ||
-	    (r = sec_prefix(pre, &proc, &addr, &np, e)) != 0)
+	    (r = sec_pages(pre, len, &proc, &addr, &np, &unused, e)) != 0)
 		return r;
-	if (np != (len - 16) / CK_PAGE || addr % CK_PAGE != 0)
-		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: bad page "
-		    "run header");
 	if (addr >= CK_ADDR_MAX || (uint64_t)np > (CK_ADDR_MAX - addr) /
 	    CK_PAGE)
 		return ck_fail(e, SS_ERR_CORRUPT, "corrupt image: pre-copy "
@@ -1501,6 +1494,11 @@ precopy_run(struct ck_stream *s, const uint8_t hdr[12], uint32_t len,
 	return ck_store_put(s->store, proc, addr, s->pages + 16, np, e);
 }
 
+/*
+ * The pre-copy, after its file header: PRECOPY runs into the store,
+ * FORGET runs out of it, up to PC_END.  The job still runs at the other
+ * end meanwhile, so this may take long; nothing is created yet.
+ */
 static int
 read_precopy(struct ck_stream *s, struct ckpt_err *e)
 {

@@ -45,7 +45,7 @@
  * pages are mostly the store's, just freed and still in the allocator's
  * per-CPU lists: a 1 GiB KEEP took 260-270 ms that way in every move,
  * 500 ms without when the memory had been used just before, and 2.3 s in
- * a node's first large move, when every page came fresh from the
+ * a run's first large move, when every page came fresh from the
  * hypervisor.  The restore also needs half the memory at its peak.
  */
 #include <errno.h>
@@ -612,15 +612,24 @@ fault_in(struct ck_store *st)
 	st->ready += n;
 }
 
+/* The base of the chunk that holds page a, and in *k its place there. */
+static uint64_t
+chunk_base(uint64_t a, uint32_t *k)
+{
+	uint64_t base = a & ~(CHUNK_BYTES - 1);
+
+	*k = (uint32_t)((a - base) / CK_PAGE);
+	return base;
+}
+
 /* The chunk that holds page a of pid: c itself when a is in it, else
  * looked up, made if new (NULL: out of memory); *k the page's place. */
 static struct chunk *
 chunk_at(struct ck_store *st, struct chunk *c, uint32_t pid, uint64_t a,
     uint32_t *k)
 {
-	uint64_t base = a & ~(CHUNK_BYTES - 1);
+	uint64_t base = chunk_base(a, k);
 
-	*k = (uint32_t)((a - base) / CK_PAGE);
 	return c != NULL && c->base == base ? c : chunk_get(st, pid, base);
 }
 
@@ -687,7 +696,7 @@ ck_store_reserve(struct ck_store *st, uint32_t pid, uint64_t addr,
 {
 	const struct chunk *f = NULL;
 	struct chunk *c = NULL;
-	uint64_t a, base, fbase = 1, first;
+	uint64_t base, fbase = 1, first;
 	uint32_t i, k;
 	int r;
 
@@ -695,13 +704,12 @@ ck_store_reserve(struct ck_store *st, uint32_t pid, uint64_t addr,
 	if ((r = check_pid(pid, e)) != 0)
 		return r;
 	for (i = 0; i < npages; i++) {
-		a = addr + (uint64_t)i * CK_PAGE;
-		base = a & ~(CHUNK_BYTES - 1);
+		base = chunk_base(addr + (uint64_t)i * CK_PAGE, &k);
 		if (base != fbase) {
 			f = chunk_find(st, pid, base);
 			fbase = base;
 		}
-		if (f != NULL && (f->have & (1u << ((a - base) / CK_PAGE))))
+		if (f != NULL && (f->have & (1u << k)))
 			return 0;
 	}
 	while (st->room - st->used < npages)
@@ -726,16 +734,12 @@ ck_store_forget(struct ck_store *st, uint32_t pid, uint64_t addr,
     uint32_t npages)
 {
 	struct chunk *c;
-	uint64_t a, base;
 	uint32_t i, k;
 
-	for (i = 0; i < npages; i++) {
-		a = addr + (uint64_t)i * CK_PAGE;
-		base = a & ~(CHUNK_BYTES - 1);
-		k = (uint32_t)((a - base) / CK_PAGE);
-		if ((c = chunk_find(st, pid, base)) != NULL)
+	for (i = 0; i < npages; i++)
+		if ((c = chunk_find(st, pid, chunk_base(addr + (uint64_t)i *
+		    CK_PAGE, &k))) != NULL)
 			c->zero |= (uint16_t)(1u << k);
-	}
 }
 
 int
@@ -744,7 +748,7 @@ ck_store_give(const struct ck_store *st, uint32_t pid, uint32_t proc,
     struct ckpt_err *e)
 {
 	const struct chunk *c = NULL;
-	uint64_t a, base, cbase = 1;	/* 1: no chunk looked up yet */
+	uint64_t base, cbase = 1;	/* 1: no chunk looked up yet */
 	uint32_t i, k, pg, run0 = 0, first = 0, n = 0;
 	int r, held;
 
@@ -752,9 +756,7 @@ ck_store_give(const struct ck_store *st, uint32_t pid, uint32_t proc,
 		held = 0;
 		pg = 0;
 		if (i < npages) {
-			a = addr + (uint64_t)i * CK_PAGE;
-			base = a & ~(CHUNK_BYTES - 1);
-			k = (uint32_t)((a - base) / CK_PAGE);
+			base = chunk_base(addr + (uint64_t)i * CK_PAGE, &k);
 			if (base != cbase) {
 				c = chunk_find(st, pid, base);
 				cbase = base;

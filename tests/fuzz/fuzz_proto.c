@@ -25,12 +25,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct load_report lo;
 	struct shep_spec ss;
 	struct shep_info si;
+	struct migrate_result mr;
+	struct move_req mq;
+	struct move_spec ms;
 	uint8_t type;
 
 	if ((in = buf_from(data, size, PROTO_MAX_FRAME * 2)) == NULL)
 		return 0;
 	while (proto_frame_take(in, &type, &p) == 0) {
-		switch (type % 8) {
+		switch (type % 11) {
 		case 0:
 			if (spawn_req_get(p, &sq) == 0)
 				spawn_req_clear(&sq);
@@ -57,6 +60,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 6:
 			if (shep_spec_get(p, &ss) == 0)
 				shep_spec_clear(&ss);
+			break;
+		case 7:
+			if (migrate_result_get(p, &mr) == 0)
+				migrate_result_clear(&mr);
+			break;
+		case 8:
+			if (move_req_get(p, &mq) == 0)
+				move_req_clear(&mq);
+			break;
+		case 9:
+			if (move_spec_get(p, &ms) == 0)
+				move_spec_clear(&ms);
 			break;
 		default:
 			(void)shep_info_get(p, &si);

@@ -341,8 +341,8 @@ void	ck_store_forget(struct ck_store *st, uint32_t pid, uint64_t addr,
 	    uint32_t npages);
 /* Calls fn for each run of pages the store has in [addr, +npages) of
  * pid (a page it lacks was zero), as process proc, and releases each run
- * once fn took it: a page is given once (again, it reads as zero). */
-int	ck_store_give(const struct ck_store *st, uint32_t pid, uint32_t proc,
+ * once fn took it: a page is given once (again: SS_ERR_CORRUPT). */
+int	ck_store_give(struct ck_store *st, uint32_t pid, uint32_t proc,
 	    uint64_t addr, uint32_t npages, ck_pages_fn fn, void *arg,
 	    struct ckpt_err *e);
 void	ck_store_stats(const struct ck_store *st, uint64_t *runs,

@@ -236,12 +236,18 @@ test_chunk_edges(void **state)
 	assert_int_equal(g.calls, 1);
 	for (i = 0; i < 40; i++)
 		assert_int_equal(g.fill[i], (uint8_t)(100 + i));
-	/* Given is released: the same pages again read as zero. */
+	/* Given is released: a page kept again (a corrupt image) is
+	 * refused, not given as the zero its memory reads now. */
 	memset(&g, 0, sizeof(g));
-	assert_int_equal(ck_store_give(st, 3, 0, at, 40, collect, &g, &e), 0);
-	assert_int_equal(g.pages, 40);
-	for (i = 0; i < 40; i++)
-		assert_int_equal(g.fill[i], 0);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(ck_store_give(st, 3, 0, at + 39 * PG, 2, collect,
+	    &g, &e), SS_ERR_CORRUPT);
+	assert_non_null(strstr(e.msg, "kept twice"));
+	assert_int_equal(g.pages, 0);
+	/* Another pid's page at the same address is its own. */
+	assert_int_equal(ck_store_give(st, 4, 0, at, 1, collect, &g, &e), 0);
+	assert_int_equal(g.pages, 1);
+	assert_int_equal(g.fill[0], 100);
 	/* Put again (a later round), two of them forgotten. */
 	assert_int_equal(ck_store_put(st, 3, at, a, 40, &e), 0);
 	ck_store_forget(st, 3, at + 5 * PG, 2);	/* pages 5 and 6 */

@@ -134,7 +134,9 @@ buf_reserve(struct buf *b, size_t n, uint8_t **dp)
 			b->cap = ncap;
 		}
 	}
-	if (dp != NULL)
+	/* An empty buffer asked for no room has no data yet (NULL + 0 is
+	 * undefined in C). */
+	if (dp != NULL && b->data != NULL)
 		*dp = b->data + b->len;
 	b->len += n;
 	return 0;

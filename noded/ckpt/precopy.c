@@ -643,7 +643,6 @@ hold(struct ck_store *st, struct chunk *c, uint32_t k)
 	c->page[k] = (uint32_t)st->used++;
 	c->have |= (uint16_t)(1u << k);
 	c->zero &= (uint16_t)~(1u << k);
-	c->given &= (uint16_t)~(1u << k);
 }
 
 static int

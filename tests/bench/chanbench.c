@@ -18,17 +18,16 @@
  *
  * Then the first cipher once more with the server reading straight into
  * memory it has never touched (mmap'd per transfer, no copy of its own):
- * what a restore must do at least with a job's pages, which are new on the
- * target.  No migration of resident memory can beat this figure on the
- * same machine; on a VM that gives memory back to its host, a page's first
+ * about the least a restore must do with a job's pages, which are new on
+ * the target.  On a VM that gives memory back to its host a page's first
  * touch is dear, and this is where it shows.
  *
  * Output, one line per figure, the number always in field 3 (MB = 10^6 B):
  *   channel aes128-gcm@openssh.com 951.2 MB/s median, best 990.1 MB/s, 3 x 1024 MiB, 2.61 CPU s per GiB
  *   channel chacha20-poly1305@openssh.com 548.0 MB/s median, best ...
  *   placed aes128-gcm@openssh.com 610.4 MB/s median, best ...
- * (the CPU time of both ends together, median, per GiB moved)
  *   memcpy 256MiB 9.81 GB/s best of 5
+ * (CPU s per GiB: the CPU time of both ends together, median, per GiB.)
  * A cipher that fails prints "channel CIPHER error: why" and makes the exit
  * status 1; the other figures are still measured.
  *
@@ -392,6 +391,14 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The median of n values (sorted in place). */
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* `rounds` transfers; prints the median and the best.  With into_new,
  * the server reads into memory it has never touched (see above). */
 static int
@@ -403,12 +410,8 @@ bench_channel(const char *cipher, uint64_t total, int rounds, int into_new)
 	for (int i = 0; i < rounds; i++)
 		if ((t[i] = one_channel(cipher, total, &cpu[i])) <= 0)
 			return 1;
-	qsort(t, (size_t)rounds, sizeof(t[0]), cmp_double);
-	qsort(cpu, (size_t)rounds, sizeof(cpu[0]), cmp_double);
-	med = rounds % 2 ? t[rounds / 2] :
-	    (t[rounds / 2 - 1] + t[rounds / 2]) / 2;
-	cmed = rounds % 2 ? cpu[rounds / 2] :
-	    (cpu[rounds / 2 - 1] + cpu[rounds / 2]) / 2;
+	med = median(t, rounds);	/* t[0] is the best after it */
+	cmed = median(cpu, rounds);
 	printf("%s %s %.1f MB/s median, best %.1f MB/s, "
 	    "%d x %llu MiB, %.2f CPU s per GiB\n", into_new ? "placed" :
 	    "channel", cipher, (double)total / med / 1e6,
